@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import keras
 
+from animegan.choices import NORMS
 from animegan.errors import AnimeGANError
 
-NORMS = ("instance", "layer", "batch", "none")
 
 # TF1 instance_norm in the official ops and PyTorch GroupNorm both use 1e-5; Keras defaults to 1e-3.
 DEFAULT_EPSILON = 1e-5

@@ -10,13 +10,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from animegan.choices import UPSAMPLE_MODES
 from animegan.errors import AnimeGANError
 from animegan.layers.serialization import register
 
-# legacy: TF1 resize_images (no half-pixel centres, no corner alignment), what the official
-# AnimeGAN/AnimeGANv2 checkpoints were trained with. half_pixel: TF2 / PyTorch align_corners=False.
-# align_corners: PyTorch align_corners=True, resized to a saved feature's size (the v2 port's default).
-UPSAMPLE_MODES = ("legacy", "half_pixel", "align_corners")
 
 
 def check_upsample_mode(mode: str) -> str:

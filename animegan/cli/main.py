@@ -1,0 +1,49 @@
+"""The ``animegan`` command: builds the parser from the subcommand modules and runs one.
+
+Each subcommand lives in its own module of this package with an ``add_parser(subparsers)`` that
+registers its arguments and ``set_defaults(run=...)``; ``run(args)`` returns the exit code. Modules
+import the heavy library code inside ``run`` so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from animegan.errors import AnimeGANError
+
+# Subcommand modules, in the order --help lists them.
+COMMANDS = ("stylize", "weights")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="animegan", description="Turn photos and videos into anime and other art styles."
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks and TensorFlow logs")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"animegan.cli.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        return int(args.run(args) or 0)
+    except AnimeGANError as error:
+        if args.debug:
+            raise
+        print(f"animegan: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("animegan: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
