@@ -1,0 +1,32 @@
+"""Shared fixtures: the ../shared folder (skipped cleanly when absent) and small saved generators."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"reference data not available: {SHARED} is absent (it sits beside the project in CI)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def v2_keras(tmp_path_factory) -> Path:
+    """A randomly initialised AnimeGANv2 generator saved as .keras (seeded)."""
+    import keras
+
+    from animegan.models import AnimeGANv2Generator
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("models") / "v2.keras"
+    AnimeGANv2Generator(upsample="half_pixel").save(path)
+    return path
