@@ -21,11 +21,12 @@ def _initializing(name: str) -> bool:
 
 
 def _register() -> None:
-    # When one of our own modules is what imports Keras, it is still half-built: importing the models
-    # now would be circular. Its import goes on and registers its classes as it completes.
+    # When a module of the registered packages is what imports Keras, it is still half-built: importing
+    # the models now would be circular. Its import goes on and registers its classes as it completes.
     # (Then a program that imported only animegan.layers must import animegan.models itself before
-    # loading a whole model; the CLI and the library's loaders do.)
-    if any(_initializing(name) for name in list(sys.modules) if name.startswith("animegan.")):
+    # loading a whole model; the CLI and the library's loaders do.) Any other module of ours (losses,
+    # data, ...) is not imported by these packages, so registering under it is safe.
+    if any(_initializing(name) for name in list(sys.modules) if name.startswith(_MODULES)):
         return
     for name in _MODULES:
         importlib.import_module(name)

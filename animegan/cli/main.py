@@ -15,7 +15,7 @@ import sys
 from animegan.errors import AnimeGANError
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ("stylize", "weights")
+COMMANDS = ("stylize", "weights", "prepare", "pairs", "train", "sample", "score", "export", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

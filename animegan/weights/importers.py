@@ -94,7 +94,7 @@ def _pt_conv_scope(block: str, index: int) -> str:
     """The TF1 scope of the index-th ConvNormLReLU in a port block."""
     scope = _PT_BLOCKS[block]
     if block == "block_c":  # C: Conv, r1..r4, Conv_1
-        return f"C/Conv_1" if index == 5 else "C/Conv"
+        return "C/Conv_1" if index == 5 else "C/Conv"
     return f"{scope}/Conv" + (f"_{index}" if index else "")
 
 

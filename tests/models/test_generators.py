@@ -84,3 +84,13 @@ def test_import_animegan_does_not_import_tensorflow():
     code = "import sys, animegan, animegan.cli.main; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["False", "False"], result.stderr[-2000:]
+
+
+def test_models_are_registered_when_another_animegan_module_imports_keras_first():
+    # animegan.losses imports Keras itself; the generator classes must still be registered afterwards.
+    code = (
+        "import animegan.losses, keras; "
+        "print(keras.saving.get_registered_object('animegan>AnimeGANv2Generator') is not None)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split()[-1:] == ["True"], result.stderr[-2000:]

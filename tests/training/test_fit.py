@@ -1,0 +1,173 @@
+"""The shared fit driver on a toy GAN (seconds, not minutes): exact resume, run-folder rules, mirrored replicas.
+
+The toy is the smallest ``TrainingTask``: a one-conv generator and a two-layer discriminator on seeded
+random 8x8 "photos". Run as a script (``python tests/training/test_fit.py RUN_DIR REPLICAS``) it trains
+the toy with ``--strategy mirrored`` over ``REPLICAS`` logical CPU devices, which is how the test checks
+that the replica arithmetic (loss / replicas, gradients summed) equals one-device training.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+if __name__ == "__main__":  # the script mode: split the CPU before TensorFlow starts
+    sys.path.insert(0, str(PROJECT))
+    _REPLICAS = int(sys.argv[2])
+    import tensorflow as tf
+
+    _cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * _REPLICAS)
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from animegan.errors import AnimeGANError  # noqa: E402
+from training.base import GANTrainer, adam  # noqa: E402
+from training.callbacks import read_epoch_log  # noqa: E402
+from training.fit import FitOptions, fit, summary_lines  # noqa: E402
+
+SIZE = 8
+
+
+class ToyTrainer(GANTrainer):
+    """LSGAN plus an L1 pull towards the photo: both networks update every step."""
+
+    LOSS_NAMES = ("g_loss", "d_loss")
+
+    def train_step(self, data):
+        photo = data["photo"]
+        with tf.GradientTape() as tape:
+            fake = self.generator(photo, training=True)
+            d_loss = keras.ops.mean(keras.ops.square(self.discriminator(photo, training=True) - 1.0))
+            d_loss += keras.ops.mean(keras.ops.square(self.discriminator(fake, training=True)))
+            scaled = self.scaled_for(self.d_optimizer, d_loss)
+        self.apply(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+        with tf.GradientTape() as tape:
+            fake = self.generator(photo, training=True)
+            g_loss = keras.ops.mean(keras.ops.square(self.discriminator(fake, training=True) - 1.0))
+            g_loss += keras.ops.mean(keras.ops.abs(fake - photo))
+            scaled = self.scaled_for(self.g_optimizer, g_loss)
+        self.apply(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+        return self.record(g_loss=g_loss, d_loss=d_loss)
+
+
+class ToyTask:
+    """A ``training.fit.TrainingTask`` whose epoch ``e`` data is a stateless function of (seed, e)."""
+
+    steps_per_epoch = 3
+    batch_size = 4
+    shown_losses = ("g_loss", "d_loss")
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def build_trainer(self) -> ToyTrainer:
+        keras.utils.set_random_seed(self.seed)
+        x = keras.Input((SIZE, SIZE, 3))
+        generator = keras.Model(x, keras.layers.Conv2D(3, 3, padding="same", activation="tanh")(x), name="toy_g")
+        y = keras.Input((SIZE, SIZE, 3))
+        h = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, strides=2, padding="same")(y))
+        discriminator = keras.Model(y, keras.layers.Conv2D(1, 3, padding="same")(h), name="toy_d")
+        trainer = ToyTrainer(generator, discriminator)
+        trainer.compile(g_optimizer=adam(1e-2, name="g_adam"), d_optimizer=adam(1e-2, name="d_adam"))
+        return trainer
+
+    def dataset(self, first_epoch: int, end_epoch: int):
+        count = self.steps_per_epoch * self.batch_size
+
+        def epoch_images(epoch):
+            seed = tf.stack([tf.constant(self.seed, tf.int64), epoch])
+            images = tf.random.stateless_uniform([count, SIZE, SIZE, 3], seed, minval=-1.0, maxval=1.0)
+            return tf.data.Dataset.from_tensor_slices({"photo": images})
+
+        return tf.data.Dataset.range(first_epoch, end_epoch).flat_map(epoch_images).batch(self.batch_size)
+
+    def validation_photos(self) -> np.ndarray:
+        return np.random.default_rng(self.seed).uniform(-1, 1, (2, SIZE, SIZE, 3)).astype(np.float32)
+
+
+def options(run_dir, epochs, **kw) -> FitOptions:
+    return FitOptions(run_dir=Path(run_dir), epochs=epochs, progress=False, **kw)
+
+
+def checkpoint(run_dir, epoch) -> dict:
+    with np.load(Path(run_dir) / "checkpoints" / f"epoch_{epoch:04d}.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+def test_stop_then_resume_equals_the_straight_run_bit_for_bit(tmp_path, capsys):
+    straight = fit(ToyTask(), options(tmp_path / "straight", 3))
+    assert straight.epochs_done == 3 and len(straight.history["g_loss"]) == 3
+    assert len(straight.history["hf_ratio"]) == 3
+    assert sorted(p.name for p in (tmp_path / "straight" / "samples").iterdir()) == [
+        "epoch_001.png", "epoch_002.png", "epoch_003.png",
+    ]  # fmt: skip
+
+    fit(ToyTask(), options(tmp_path / "split", 2))
+    resumed = fit(ToyTask(), options(tmp_path / "split", 3, resume=True))
+    assert "resumed from " + str(tmp_path / "split" / "checkpoints" / "epoch_0002.npz") + " at epoch 2" in (
+        capsys.readouterr().err
+    )
+    assert (resumed.initial_epoch, resumed.epochs_done, len(resumed.history["g_loss"])) == (2, 3, 1)
+
+    a, b = checkpoint(tmp_path / "straight", 3), checkpoint(tmp_path / "split", 3)
+    assert a.keys() == b.keys() and any(k.startswith("g_optimizer.") for k in a)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    history = read_epoch_log(tmp_path / "split" / "history.jsonl")  # appended by the resumed run
+    assert [row["epoch"] for row in history] == [1, 2, 3]
+    assert history == read_epoch_log(tmp_path / "straight" / "history.jsonl")
+    record = json.loads((tmp_path / "split" / "checkpoints" / "last.json").read_text())
+    assert record["epoch"] == 3 and record["state"]["phase"] == "adversarial" and record["state"]["seed"] == 0
+
+    # The saved generator is a float32 copy with the trained weights.
+    model = keras.saving.load_model(resumed.generator_path)
+    for saved, trained in zip(model.get_weights(), [b[k] for k in sorted(b) if k.startswith("generator.")]):
+        np.testing.assert_array_equal(saved, trained)
+    lines = "\n".join(summary_lines(resumed))
+    assert "trained epochs 3-3" in lines and f"--model {resumed.generator_path}" in lines and "hf_ratio:" in lines
+
+
+def test_run_folder_rules(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(AnimeGANError, match="nothing to resume"):
+        fit(ToyTask(), options(run, 1, resume=True))
+    fit(ToyTask(), options(run, 1))
+    with pytest.raises(AnimeGANError, match="already holds a run; pass --resume"):
+        fit(ToyTask(), options(run, 2))
+    with pytest.raises(AnimeGANError, match="trained with seed 0, not 5"):
+        fit(ToyTask(seed=5), options(run, 2, resume=True, seed=5))
+    done = fit(ToyTask(), options(run, 1, resume=True))  # already complete: nothing to train, model saved
+    assert done.epochs_done == 1 and done.generator_path.is_file()
+    with pytest.raises(AnimeGANError, match="unknown strategy"):
+        fit(ToyTask(), options(tmp_path / "other", 1, strategy="tpu"))
+    with pytest.raises(AnimeGANError, match="--epochs must be at least 1"):
+        fit(ToyTask(), options(tmp_path / "other", 0))
+
+
+@pytest.mark.slow
+def test_mirrored_over_two_replicas_equals_one_device(tmp_path):
+    fit(ToyTask(), options(tmp_path / "one", 2))
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, __file__, str(tmp_path / "two"), "2"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "replicas 2" in done.stdout
+    a, b = checkpoint(tmp_path / "one", 2), checkpoint(tmp_path / "two", 2)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+if __name__ == "__main__":
+    from training.fit import make_strategy
+
+    print("replicas", make_strategy("mirrored").num_replicas_in_sync)
+    fit(ToyTask(), options(sys.argv[1], 2, strategy="mirrored"))

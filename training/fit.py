@@ -1,0 +1,293 @@
+"""The one training driver every family uses: determinism, strategy, resume, callbacks, ``model.fit``.
+
+A family supplies a ``TrainingTask`` (how to build its compiled trainer, its datasets and validation
+photos); ``fit`` does the rest the same way for all of them:
+
+1. seeds and deterministic ops (an interrupted run resumed from a checkpoint ends where an uninterrupted
+   one would: bit for bit in one process, to float rounding across processes), the mixed-precision
+   policy and the ``tf.distribute`` strategy;
+2. builds the trainer inside the strategy scope and, with ``resume``, restores the last checkpoint;
+3. runs ``model.fit(initial_epoch=...)`` on the epochs still to do, with the shared callbacks;
+4. on a NaN stops with the message and the last good checkpoint; otherwise saves the plain generator as
+   ``RUN_DIR/generator.keras``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from animegan.errors import AnimeGANError
+
+STRATEGIES = ("default", "mirrored")
+CONFIG_FILE = "config.json"
+GENERATOR_FILE = "generator.keras"
+HISTORY_FILE = "history.jsonl"  # one JSON object per epoch: every loss term and hf_ratio
+
+
+class TrainingTask(Protocol):
+    """What a model family gives the driver."""
+
+    steps_per_epoch: int
+    batch_size: int  # the global batch
+    shown_losses: tuple[str, ...]  # the metrics the progress bar shows
+
+    def build_trainer(self):
+        """A compiled ``GANTrainer`` (called inside the strategy scope)."""
+
+    def dataset(self, first_epoch: int, end_epoch: int):
+        """The training batches of epochs ``first_epoch`` .. ``end_epoch - 1``."""
+
+    # An image-to-image task gives validation photos, and gets the photo | stylized sample grid and the
+    # hf_ratio artefact metric; a task that generates from noise instead defines
+    # ``epoch_callbacks(run_dir) -> list[keras.callbacks.Callback]`` (its own sample grid, metrics).
+    def validation_photos(self) -> np.ndarray:
+        """(N, H, W, 3) photos in [-1, 1] for the sample grid and the artefact metric."""
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    run_dir: Path
+    epochs: int
+    seed: int = 0
+    strategy: str = "default"
+    mixed_precision: bool = False
+    deterministic: bool = True
+    jit_compile: bool = False
+    resume: bool = False
+    hf_cutoff: float = 0.25
+    keep_checkpoints: int = 2
+    progress: bool = True
+
+
+@dataclass
+class FitResult:
+    run_dir: Path
+    epochs_done: int
+    initial_epoch: int
+    history: dict = field(default_factory=dict)
+    generator_path: Path | None = None
+    checkpoint: Path | None = None
+    seconds: float = 0.0
+
+
+class TrainingStopped(AnimeGANError):
+    """Training stopped early (a NaN loss); the message says why and where the last good checkpoint is."""
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def configure_determinism(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and TF; with ``deterministic``, ask TF for deterministic kernels."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def check_options(options: FitOptions) -> None:
+    """The option errors that need no training: call it before writing anything."""
+    import tensorflow as tf
+
+    if options.strategy not in STRATEGIES:
+        raise AnimeGANError(f"unknown strategy {options.strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    if options.mixed_precision and not tf.config.list_physical_devices("GPU"):
+        raise AnimeGANError("--mixed-precision needs a GPU (float16 on a CPU is slower, not faster)")
+    if options.epochs < 1:
+        raise AnimeGANError(f"--epochs must be at least 1, got {options.epochs}")
+
+
+def configure_precision(mixed_precision: bool) -> None:
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+
+
+def make_strategy(name: str):
+    """``default``: one device; ``mirrored``: every local GPU (MultiWorkerMirrored: see the README).
+
+    Without a GPU, ``mirrored`` replicates over the logical CPU devices: one unless the process split its
+    CPU with ``tf.config.set_logical_device_configuration`` (how the tests check the replica arithmetic).
+    """
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        if tf.config.list_logical_devices("GPU"):
+            return tf.distribute.MirroredStrategy()
+        cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
+        if len(cpus) < 2:
+            say("animegan: warning: --strategy mirrored found no GPU; running on the CPU as one replica")
+        return tf.distribute.MirroredStrategy(cpus)
+    raise AnimeGANError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
+
+
+def save_run_config(run_dir: Path, config: dict) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / CONFIG_FILE
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def load_run_config(run_dir: Path) -> dict:
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise AnimeGANError(f"nothing to resume in {run_dir}: {CONFIG_FILE} is missing")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as error:
+        raise AnimeGANError(f"cannot read {path}: {error}") from None
+
+
+def check_run_dir(run_dir: Path, resume: bool) -> None:
+    """A new run needs a folder without a checkpoint; a resumed one needs the checkpoint."""
+    from training.checkpoints import CHECKPOINT_DIR, RECORD
+
+    has_checkpoint = (run_dir / CHECKPOINT_DIR / RECORD).is_file()
+    if resume and not has_checkpoint:
+        raise AnimeGANError(f"nothing to resume in {run_dir}: no checkpoint yet (start without --resume)")
+    if not resume and has_checkpoint:
+        raise AnimeGANError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another --out")
+
+
+def checkpoint_state(trainer, options: FitOptions, extra: Callable[[], dict] | None = None) -> dict:
+    """What a checkpoint records beside the variables: the phase and the data order's key."""
+    return {
+        "phase": trainer.phase,
+        "seed": options.seed,
+        "data_order": "stateless in (seed, epoch): epoch N is replayed exactly on resume",
+        **(extra() if extra else {}),
+    }
+
+
+def epoch_callbacks(task: TrainingTask, run_dir: Path, options: FitOptions) -> list:
+    """The task's own epoch-end callbacks, or for photo tasks the sample grid and the hf_ratio metric."""
+    from training.callbacks import HighFrequencyMetric, SampleGrid
+
+    own = getattr(task, "epoch_callbacks", None)
+    if own is not None:
+        return list(own(run_dir))
+    photos = task.validation_photos()
+    return [HighFrequencyMetric(photos, cutoff=options.hf_cutoff), SampleGrid(photos, run_dir / "samples")]
+
+
+def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | None = None) -> FitResult:
+    """Train (or resume) ``task`` for ``options.epochs`` epochs in total; see the module docstring."""
+    from training.callbacks import (
+        EpochCheckpoint,
+        EpochLog,
+        NaNGuard,
+        PhaseScheduler,
+        ProgressBar,
+        tensorboard_callback,
+    )
+    from training.checkpoints import CheckpointManager
+
+    run_dir = Path(options.run_dir)
+    check_options(options)
+    check_run_dir(run_dir, options.resume)
+    configure_determinism(options.seed, options.deterministic)
+    configure_precision(options.mixed_precision)
+    strategy = make_strategy(options.strategy)
+    started = time.monotonic()
+
+    replicas = strategy.num_replicas_in_sync
+    if task.batch_size % replicas:
+        raise AnimeGANError(f"--batch-size {task.batch_size} must be a multiple of the {replicas} replicas")
+    with strategy.scope():
+        trainer = task.build_trainer()
+        trainer.jit_compile = options.jit_compile
+        trainer.build_optimizers()
+    manager = CheckpointManager(run_dir, keep=options.keep_checkpoints)
+    initial_epoch = 0
+    if options.resume:
+        checkpoint = manager.latest()
+        saved_seed = checkpoint.state.get("seed", options.seed)
+        if saved_seed != options.seed:
+            raise AnimeGANError(
+                f"the checkpoint was trained with seed {saved_seed}, not {options.seed}: the data order would differ"
+            )
+        manager.restore(trainer, checkpoint)
+        initial_epoch = checkpoint.epoch
+        next_step = (
+            f"continuing with epoch {initial_epoch + 1} of {options.epochs}"
+            if initial_epoch < options.epochs
+            else "no epochs left"
+        )
+        say(f"resumed from {checkpoint.path} at epoch {initial_epoch}; {next_step}")
+
+    result = FitResult(run_dir, initial_epoch, initial_epoch)
+    if initial_epoch >= options.epochs:
+        say(f"the run already has {initial_epoch} epochs (--epochs {options.epochs}); nothing to train")
+    else:
+        trainer.set_epoch(initial_epoch)
+        guard = NaNGuard()
+        saver = EpochCheckpoint(manager, guard, lambda model, epoch: checkpoint_state(model, options, state))
+        callbacks = [
+            PhaseScheduler(report=say if options.progress else None),
+            guard,
+            *epoch_callbacks(task, run_dir, options),
+            saver,
+            EpochLog(run_dir / HISTORY_FILE),
+            tensorboard_callback(run_dir / "logs"),
+        ]
+        if options.progress:
+            callbacks.append(ProgressBar(options.epochs, task.steps_per_epoch, task.shown_losses))
+        history = trainer.fit(
+            task.dataset(initial_epoch, options.epochs),
+            epochs=options.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=task.steps_per_epoch,
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=False,  # the dataset's order is already seeded per epoch
+        )
+        result.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        result.checkpoint = saver.last_path
+        result.epochs_done = saver.last_epoch or initial_epoch
+        if guard.tripped:
+            last = manager.latest()
+            where = f"the last good checkpoint is {last.path} (epoch {last.epoch})" if last else "no checkpoint was saved"
+            raise TrainingStopped(
+                f"training stopped: {guard.message}; {where}; lower the learning rates or add --clipnorm, "
+                "then continue with --resume"
+            )
+
+    from animegan.weights.save import save_model_atomically
+
+    result.generator_path = save_model_atomically(trainer.export_generator(), run_dir / GENERATOR_FILE)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def summary_lines(result: FitResult) -> list[str]:
+    """The final report: what was trained, where everything is, and how to use the model."""
+    minutes, seconds = divmod(int(result.seconds), 60)
+    hf = result.history.get("hf_ratio")
+    lines = [
+        f"trained epochs {result.initial_epoch + 1}-{result.epochs_done} in {minutes}m{seconds:02d}s"
+        if result.epochs_done > result.initial_epoch
+        else f"no new epochs (the run holds {result.epochs_done})",
+        f"generator:   {result.generator_path}",
+        f"samples:     {result.run_dir / 'samples'}/epoch_XXX.png",
+        f"checkpoints: {result.run_dir / 'checkpoints'} (continue with --resume)",
+        f"tensorboard: tensorboard --logdir {result.run_dir / 'logs'}",
+        f"history:     {result.run_dir / HISTORY_FILE} (every epoch's losses and hf_ratio)",
+    ]
+    if hf:
+        lines.append(f"hf_ratio:    {hf[-1]:.3f} (high-frequency energy vs the photos; 1 = as fine-grained)")
+    lines.append(f"stylize:     animegan stylize PHOTO -o OUT --model {result.generator_path}")
+    return lines
