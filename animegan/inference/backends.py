@@ -2,6 +2,8 @@
 
 A backend is called with float32 NHWC RGB in [-1, 1] (H and W multiples of ``stride``) and returns the
 same. ``load_backend`` picks the backend from the path; later formats add one entry to ``_BACKENDS``.
+The exported formats live in their own modules (``backends_tflite``, ``backends_savedmodel``), imported
+only when a model of theirs is loaded: the TFLite one must not pull in TensorFlow.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class KerasBackend:
             self.model = keras.saving.load_model(path, compile=False)
         except (ValueError, TypeError, OSError) as error:
             raise AnimeGANError(f"cannot load Keras model {path}: {str(error).splitlines()[0]}") from None
+        inputs = getattr(self.model, "inputs", None)
+        if not inputs or len(inputs[0].shape) != 4:
+            raise AnimeGANError(f"{path} is not a photo-to-picture generator: its input is not an image batch")
         self.stride = int(getattr(self.model, "stride", 4))
         self._run = tf.function(
             lambda x: self.model(x, training=False),
@@ -51,18 +56,61 @@ def _is_keras(path: Path) -> bool:
     return path.suffix == ".keras" and path.is_file()
 
 
-# (test on the path, backend class), tried in order.
-_BACKENDS: list[tuple[Callable[[Path], bool], Callable[[Path], Backend]]] = [
-    (_is_keras, KerasBackend),
+def _is_tflite(path: Path) -> bool:
+    return path.suffix == ".tflite" and path.is_file()
+
+
+def _is_savedmodel(path: Path) -> bool:
+    return path.is_dir() and (path / "saved_model.pb").is_file()
+
+
+def _keras(path: Path, threads: int | None) -> Backend:
+    return KerasBackend(path)
+
+
+def _image_input(path: Path) -> None:
+    """Refuses an export of a latent-input generator: it makes pictures from latents, not from photos."""
+    from export.metadata import read_metadata
+
+    metadata = read_metadata(path)
+    if metadata.is_latent:
+        raise AnimeGANError(
+            f"{path} is a latent-input generator ({metadata.architecture}): it makes pictures from "
+            "latent vectors, it does not stylize photos"
+        )
+
+
+def _tflite(path: Path, threads: int | None) -> Backend:
+    from animegan.inference.backends_tflite import TFLiteBackend
+
+    _image_input(path)
+    return TFLiteBackend(path, threads=threads)
+
+
+def _savedmodel(path: Path, threads: int | None) -> Backend:
+    from animegan.inference.backends_savedmodel import SavedModelBackend
+
+    _image_input(path)
+    return SavedModelBackend(path)
+
+
+# (test on the path, backend factory taking the path and the --threads value), tried in order.
+_BACKENDS: list[tuple[Callable[[Path], bool], Callable[[Path, int | None], Backend]]] = [
+    (_is_keras, _keras),
+    (_is_tflite, _tflite),
+    (_is_savedmodel, _savedmodel),
 ]
 
 
-def load_backend(model: str | Path) -> Backend:
-    """The backend for a model path; a one-line error when nothing can run it."""
+def load_backend(model: str | Path, threads: int | None = None) -> Backend:
+    """The backend for a model path; a one-line error when nothing can run it.
+
+    ``threads`` is the CPU thread count of the TFLite interpreter (default: all cores).
+    """
     path = Path(model)
     if not path.exists():
         raise AnimeGANError(f"model not found: {model}")
     for accepts, backend in _BACKENDS:
         if accepts(path):
-            return backend(path)
-    raise AnimeGANError(f"cannot run {model}: expected a .keras file")
+            return backend(path, threads)
+    raise AnimeGANError(f"cannot run {model}: expected a .keras file, a .tflite file or a SavedModel directory")
