@@ -1,34 +1,44 @@
-"""``animegan stylize INPUT... -o OUTDIR``: photos (files, folders, globs) through a model."""
+"""``animegan stylize INPUT... -o OUTDIR``: photos and videos (files, folders, globs) through a model."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from animegan.cli.arguments import crf_value, positive_int
 from animegan.inference.inputs import OUTPUT_FORMATS
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "stylize",
-        help="stylize photos (files, folders, globs)",
-        description="Stylize photos. Outputs keep each input's displayed size and name; inputs are never overwritten.",
+        help="stylize photos and videos (files, folders, globs)",
+        description="Stylize photos and videos. Outputs keep each input's displayed size and name; videos keep "
+        "their frame timing, rotation and audio. Inputs are never overwritten.",
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or globs")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, folders (recursive) or globs")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
-    parser.add_argument("-m", "--model", required=True, help="a .keras generator (see 'animegan weights import')")
+    parser.add_argument(
+        "-m",
+        "--model",
+        help="default: the bundled default style. A .keras generator (see 'animegan weights import'), what "
+        "'animegan export' wrote (a .tflite file, run on LiteRT without TensorFlow, or a SavedModel directory), "
+        "or the name of a pretrained style, downloaded on first use (see 'animegan weights list')",
+    )
+    parser.add_argument("--threads", type=positive_int, help="CPU threads for a .tflite model (default: all cores)")
     parser.add_argument("--max-side", type=positive_int, help="process at most this many pixels on the longer side")
     parser.add_argument("--tile", type=positive_int, help="run huge images in overlapping tiles of this size (e.g. 512)")
     parser.add_argument("--tile-overlap", type=positive_int, default=32, help="overlap between tiles (default 32)")
-    parser.add_argument("--batch-size", type=positive_int, default=1, help="tiles per model call (default 1)")
-    parser.add_argument("--format", choices=OUTPUT_FORMATS, default="png", help="output format (default png)")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=1, help="tiles or video frames per model call (default 1)"
+    )
+    parser.add_argument("--format", choices=OUTPUT_FORMATS, default="png", help="photo output format (default png)")
+    parser.add_argument(
+        "--codec",
+        help="video codec: h264 (default; vp9 for .webm), hevc, vp9, av1, ... or an FFmpeg encoder name",
+    )
+    parser.add_argument(
+        "--crf", type=crf_value, help="video quality, lower is better (default 18; for encoders with a CRF mode)"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
     parser.set_defaults(run=run)
 
@@ -37,22 +47,53 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from animegan.inference.backends import load_backend
-    from animegan.inference.inputs import expand_inputs
+    from animegan.inference.inputs import expand_inputs, is_video
     from animegan.inference.photos import PhotoOptions, stylize_photos
+    from animegan.weights.resolve import resolve_model
 
     expansion = expand_inputs(args.inputs, args.output, args.format)
     for argument in expansion.missing:
         print(f"animegan: error: no such input: {argument}", file=sys.stderr)
     if not expansion.jobs:
         return 1
-    backend = load_backend(args.model)
+    photos = [job for job in expansion.jobs if not is_video(job.source)]
+    videos = [job for job in expansion.jobs if is_video(job.source)]
+    if videos:
+        from animegan.inference.video_write import choose_encoder
+
+        choose_encoder(args.codec, ".mkv")  # an unknown --codec fails before any work
+    backend = load_backend(resolve_model(args.model), threads=args.threads)
     options = PhotoOptions(args.max_side, args.tile, args.tile_overlap, args.batch_size, args.overwrite)
-    with tqdm(total=len(expansion.jobs), unit="img", disable=len(expansion.jobs) < 2, file=sys.stderr) as bar:
+    with tqdm(total=len(photos), unit="img", disable=len(photos) < 2, file=sys.stderr) as bar:
         summary = stylize_photos(
-            backend, expansion.jobs, options, report=lambda line: bar.write(line, file=sys.stderr), advance=bar.update
+            backend, photos, options, report=lambda line: bar.write(line, file=sys.stderr), advance=bar.update
         )
+    if videos:
+        summary = _merge(summary, _stylize_videos(backend, videos, args))
     print(
         f"{len(summary.written)} written to {args.output}, {len(summary.skipped)} skipped, {len(summary.failed)} failed",
         file=sys.stderr,
     )
     return 1 if summary.failed or expansion.missing else 0
+
+
+def _stylize_videos(backend, jobs, args):
+    from tqdm import tqdm
+
+    from animegan.inference.video import VideoOptions, stylize_videos
+
+    if args.tile:
+        print("animegan: note: --tile applies to photos; video frames run whole (see --max-side)", file=sys.stderr)
+    options = VideoOptions(args.max_side, args.batch_size, args.codec, args.crf, args.overwrite)
+
+    def progress(total, name):
+        return tqdm(total=total, desc=name, unit="frame", file=sys.stderr, dynamic_ncols=True)
+
+    report = lambda line: tqdm.write(line, file=sys.stderr)  # noqa: E731  (keeps lines clear of the bars)
+    return stylize_videos(backend, jobs, options, report=report, progress=progress)
+
+
+def _merge(first, second):
+    from animegan.inference.photos import Summary
+
+    return Summary(first.written + second.written, first.skipped + second.skipped, first.failed + second.failed)

@@ -1,4 +1,9 @@
-"""Turns the CLI's INPUT arguments (files, folders, globs) into source files and their output paths."""
+"""Turns the CLI's INPUT arguments (files, folders, globs) into source files and their output paths.
+
+Photos and videos are found together; ``is_video`` tells a job's kind by its suffix. A photo's output
+suffix follows ``fmt``; a video keeps its container when the output side can write it (see
+``VIDEO_KEPT_SUFFIXES``) and becomes ``.mp4`` otherwise.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,15 @@ from animegan.data.images import IMAGE_EXTENSIONS
 from animegan.errors import AnimeGANError
 
 OUTPUT_FORMATS = ("png", "jpg", "webp", "tiff", "same")
+
+# Containers FFmpeg reads, taken as videos by their suffix (any other file is read as a photo).
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".flv"}
+    | {".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".3gp", ".ogv"}
+)
+# Video containers written back as they came; every other video becomes .mp4.
+VIDEO_KEPT_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm"})
+MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -49,19 +63,27 @@ def _sources(argument: str, extensions: frozenset[str]) -> list[tuple[Path, Path
     return []
 
 
+def is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_EXTENSIONS
+
+
 def output_name(relative: Path, fmt: str) -> Path:
+    """Where ``relative`` goes: photos take ``fmt``, videos keep a writable container or become .mp4."""
+    if is_video(relative):
+        return relative if relative.suffix.lower() in VIDEO_KEPT_SUFFIXES else relative.with_suffix(".mp4")
     if fmt == "same":
         return relative
     return relative.with_suffix(f".{fmt}")
 
 
 def expand_inputs(
-    arguments: list[str], outdir: str | Path, fmt: str = "png", extensions: frozenset[str] = IMAGE_EXTENSIONS
+    arguments: list[str], outdir: str | Path, fmt: str = "png", extensions: frozenset[str] = MEDIA_EXTENSIONS
 ) -> Expansion:
     """Every file named or found (recursively) under the arguments, each with its output path.
 
-    An explicitly named file is kept whatever its suffix, so a non-image gets a clear per-file error
-    later instead of being silently ignored.
+    Folders and globs yield files with ``extensions`` (photos and videos by default). An explicitly
+    named file is kept whatever its suffix, so a non-image gets a clear per-file error later instead of
+    being silently ignored.
     """
     if fmt not in OUTPUT_FORMATS:
         raise AnimeGANError(f"unknown output format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")

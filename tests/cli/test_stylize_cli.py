@@ -94,7 +94,10 @@ def test_missing_inputs_and_models_are_one_line_errors(tmp_path, v2_keras, capsy
     photo = tmp_path / "p.png"
     Image.new("RGB", (8, 8)).save(photo)
     assert main(["stylize", str(photo), "-o", str(tmp_path / "o"), "-m", str(tmp_path / "missing.keras")]) == 1
-    assert capsys.readouterr().err.strip() == f"animegan: error: model not found: {tmp_path / 'missing.keras'}"
+    err = capsys.readouterr().err
+    missing = str(tmp_path / "missing.keras")
+    assert err.startswith(f"animegan: error: model {missing!r}: no such file, and not a pretrained style")
+    assert err.count("\n") == 1
     bad_model = tmp_path / "bad.keras"
     bad_model.write_bytes(b"not a zip")
     assert main(["stylize", str(photo), "-o", str(tmp_path / "o"), "-m", str(bad_model)]) == 1
