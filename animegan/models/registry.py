@@ -5,8 +5,9 @@ from __future__ import annotations
 from animegan.errors import AnimeGANError
 from animegan.models.animegan_v1 import AnimeGANv1Generator
 from animegan.models.animegan_v2 import AnimeGANv2Generator
+from animegan.models.cyclegan import CycleGANGenerator
 
-GENERATORS = {cls.architecture: cls for cls in (AnimeGANv1Generator, AnimeGANv2Generator)}
+GENERATORS = {cls.architecture: cls for cls in (AnimeGANv1Generator, AnimeGANv2Generator, CycleGANGenerator)}
 
 
 def build_generator(arch: str, **config):

@@ -1,0 +1,129 @@
+"""``animegan train cyclegan --domain-a DIR --domain-b DIR --out RUN_DIR``: unpaired translation A <-> B.
+
+A run writes what every training run writes (config.json, checkpoints/, samples/ of A -> B, logs/,
+generator.keras = A -> B) plus RUN_DIR/a2b.keras and RUN_DIR/b2a.keras, both usable with
+``animegan stylize --model``. ``--resume`` reloads RUN_DIR/config.json: only ``--epochs`` and moved
+folders may differ from the saved run.
+"""
+
+from __future__ import annotations
+
+from animegan.choices import NORMS
+from animegan.cli.arguments import non_negative_float, non_negative_int, positive_int
+from animegan.cli.train import add_common_options, fit_options, report
+
+FAMILY = "cyclegan"
+
+# CLI option (argparse dest) -> CycleGANConfig field; None means "not given" (the config's default).
+CONFIG_FIELDS = {
+    "domain_a": "domain_a",
+    "domain_b": "domain_b",
+    "val_photos": "val_dir",
+    "epochs": "epochs",
+    "decay_epochs": "decay_epochs",
+    "batch_size": "batch_size",
+    "image_size": "image_size",
+    "steps_per_epoch": "steps_per_epoch",
+    "seed": "seed",
+    "blocks": "n_blocks",
+    "ngf": "ngf",
+    "ndf": "ndf",
+    "norm": "norm",
+    "lr": "lr",
+    "clipnorm": "clipnorm",
+    "cycle_weight": "cycle_weight",
+    "identity_ratio": "identity_ratio",
+    "pool_size": "pool_size",
+    "flip": "flip",
+}
+# What --resume may change: the length of the run and where its images are.
+RESUMABLE_CHANGES = {"epochs", "domain_a", "domain_b", "val_dir"}
+
+
+def add_parsers(subparsers) -> None:
+    parser = subparsers.add_parser(
+        FAMILY,
+        help="CycleGAN: unpaired translation between two image folders (photos <-> paintings, ...)",
+        description="Train CycleGAN on two unpaired image folders. Saves RUN_DIR/a2b.keras and b2a.keras "
+        "for 'animegan stylize --model'. Defaults are the paper's: 200 epochs (the last 100 decay the "
+        "learning rate to 0), batch 1, 256px crops, ResNet-9 generators, 70x70 PatchGAN, instance norm.",
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument("--domain-a", metavar="DIR", help="folder of domain A images (recursive)")
+    data.add_argument("--domain-b", metavar="DIR", help="folder of domain B images (recursive)")
+    data.add_argument("--no-flip", dest="flip", action="store_false", default=None, help="no random flips")
+    model = parser.add_argument_group("model and losses")
+    model.add_argument("--blocks", type=positive_int, help="residual blocks per generator: 9 (default) or 6 for 128px")
+    model.add_argument("--ngf", type=positive_int, help="generator base channels (default 64)")
+    model.add_argument("--ndf", type=positive_int, help="discriminator base channels (default 64)")
+    model.add_argument("--norm", choices=NORMS, help="normalization of all four networks (default instance)")
+    model.add_argument("--cycle-weight", type=non_negative_float, help="cycle-consistency weight (default 10)")
+    model.add_argument(
+        "--identity-ratio", type=non_negative_float, help="identity weight / cycle weight (default 0.5)"
+    )
+    model.add_argument(
+        "--pool-size", type=non_negative_int, help="generated images each discriminator recalls (default 50)"
+    )
+    optim = parser.add_argument_group("optimizers (Adam, beta_1 0.5)")
+    optim.add_argument("--lr", type=float, help="learning rate of all four networks (default 2e-4)")
+    optim.add_argument(
+        "--decay-epochs", type=non_negative_int, help="last epochs decaying the rate linearly to 0 (default 100)"
+    )
+    optim.add_argument("--clipnorm", type=non_negative_float, help="clip each gradient to this norm (0 = off)")
+    add_common_options(parser, epochs_default="200")
+    parser.set_defaults(run=run)
+
+
+def _given(args) -> dict:
+    return {field: getattr(args, dest) for dest, field in CONFIG_FIELDS.items() if getattr(args, dest) is not None}
+
+
+def _config(args):
+    import dataclasses
+    from pathlib import Path
+
+    from animegan.errors import AnimeGANError
+    from training.cyclegan import CycleGANConfig
+    from training.fit import load_run_config
+
+    given = _given(args)
+    if not args.resume:
+        if not args.domain_a or not args.domain_b:
+            raise AnimeGANError("--domain-a DIR and --domain-b DIR are required (or --resume an existing run)")
+        return CycleGANConfig(**given).validated()
+    saved = load_run_config(Path(args.out))
+    if saved.get("family") != FAMILY:
+        raise AnimeGANError(f"{args.out} holds a {saved.get('family')} run, not {FAMILY}")
+    config = CycleGANConfig.from_dict(saved["config"])
+    conflicts = [
+        f"{name}={value!r} (the run has {getattr(config, name)!r})"
+        for name, value in given.items()
+        if name not in RESUMABLE_CHANGES and value != getattr(config, name)
+    ]
+    if conflicts:
+        raise AnimeGANError("--resume continues the saved run, which differs in " + "; ".join(conflicts))
+    return dataclasses.replace(config, **{k: v for k, v in given.items() if k in RESUMABLE_CHANGES}).validated()
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from training.cyclegan import CycleGANTask, save_generators
+    from training.fit import check_run_dir, fit, save_run_config, summary_lines
+
+    run_dir = Path(args.out)
+    check_run_dir(run_dir, args.resume)
+    config = _config(args)
+    task = CycleGANTask(config, report=report)
+    save_run_config(run_dir, {"family": FAMILY, "config": config.to_dict()})
+    report(
+        f"cyclegan: {len(task.images_a)} A images, {len(task.images_b)} B images, {task.steps_per_epoch} steps of "
+        f"{config.batch_size} x {config.image_size}px per epoch, {config.epochs} epochs "
+        f"({config.decay_epochs} decaying the learning rate)"
+    )
+    result = fit(task, fit_options(args, config.epochs, config.seed))
+    paths = save_generators(task.trainer, run_dir)
+    print("\n".join(summary_lines(result)))
+    print(f"a2b:         {paths['a2b']}\nb2a:         {paths['b2a']}")
+    print(f"stylize B->A: animegan stylize IMAGE -o OUT --model {paths['b2a']}")
+    return 0
