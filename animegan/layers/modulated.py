@@ -95,7 +95,9 @@ class EqualizedDense(keras.layers.Layer):
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=(self.units,), initializer=keras.initializers.Constant(self.bias_init / self.lr_multiplier)
+                name="bias",
+                shape=(self.units,),
+                initializer=keras.initializers.Constant(self.bias_init / self.lr_multiplier),
             )
 
     def effective_kernel(self):
@@ -206,7 +208,8 @@ class ModulatedConv2D(keras.layers.Layer):
 
     def styles(self, w):
         """The per-sample, per-input-channel scales (B, C_in)."""
-        return ops.matmul(w, ops.cast(self.affine_kernel * self.affine_gain, w.dtype)) + ops.cast(self.affine_bias, w.dtype)
+        affine = ops.cast(self.affine_kernel * self.affine_gain, w.dtype)
+        return ops.matmul(w, affine) + ops.cast(self.affine_bias, w.dtype)
 
     def call(self, inputs):
         x, w = inputs
