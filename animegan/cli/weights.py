@@ -1,4 +1,4 @@
-"""``animegan weights import``: converts official AnimeGAN weights into a ``.keras`` generator."""
+"""``animegan weights import|list``: convert official AnimeGAN weights; list the pretrained styles."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from animegan.choices import GENERATOR_ARCHITECTURES, UPSAMPLE_MODES
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("weights", help="import pretrained weights")
+    parser = subparsers.add_parser("weights", help="import pretrained weights; list the known styles")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = actions.add_parser(
         "import",
@@ -26,6 +26,14 @@ def add_parser(subparsers) -> None:
     imp.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the model")
     imp.add_argument("--overwrite", action="store_true", help="replace OUT.keras if it exists")
     imp.set_defaults(run=run_import)
+    listing = actions.add_parser(
+        "list",
+        help="show the pretrained styles that --model NAME downloads on first use",
+        description="List the known pretrained styles: name, architecture, download size, source URL, "
+        "licence note, and whether the converted model is already in the cache "
+        "($ANIMEGAN_CACHE, else $XDG_CACHE_HOME/animegan, else ~/.cache/animegan).",
+    )
+    listing.set_defaults(run=run_list)
 
 
 def run_import(args) -> int:
@@ -43,4 +51,22 @@ def run_import(args) -> int:
     model = import_weights(args.source, args.arch, args.upsample)
     save_model_atomically(model, output)
     print(f"wrote {output} ({model.architecture}, norm={model.norm}, upsample={model.upsample})", file=sys.stderr)
+    return 0
+
+
+def run_list(args) -> int:
+    from animegan.weights.presets import PRESETS
+    from animegan.weights.resolve import cached_model_path, is_cached, models_dir
+
+    for preset in PRESETS.values():
+        size = preset.size
+        shown = f"{size / 1e6:.1f} MB" if size is not None else f"~{preset.approx_bytes / 1e6:.1f} MB"
+        state = "cached" if is_cached(preset) else "not cached"
+        print(f"{preset.name:<18} {preset.arch:<12} {preset.source_format:<4} {shown:>9}  {state:<10}  {preset.description}")
+        for remote in preset.files:
+            print(f"    source:  {remote.url}")
+        print(f"    licence: {preset.licence}")
+        if is_cached(preset):
+            print(f"    model:   {cached_model_path(preset)}")
+    print(f"cache: {models_dir().parent} (override with ANIMEGAN_CACHE)", file=sys.stderr)
     return 0
