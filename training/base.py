@@ -35,6 +35,18 @@ def wrap_for_policy(optimizer):
     return optimizer
 
 
+def float32_copy(model: keras.Model) -> keras.Model:
+    """A float32 copy of ``model`` with its weights: what is saved and exported after mixed-precision training."""
+    policy = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy("float32")
+        plain = type(model).from_config(model.get_config())
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    plain.set_weights([w.numpy() if hasattr(w, "numpy") else w for w in model.get_weights()])
+    return plain
+
+
 class GANTrainer(keras.Model):
     """A generator and a discriminator (and whatever a family adds), trained with ``model.fit``.
 
@@ -129,11 +141,4 @@ class GANTrainer(keras.Model):
 
     def export_generator(self) -> keras.Model:
         """A float32 copy of the generator with the trained weights, for saving and inference."""
-        policy = keras.mixed_precision.global_policy()
-        try:
-            keras.mixed_precision.set_global_policy("float32")
-            plain = type(self.generator).from_config(self.generator.get_config())
-        finally:
-            keras.mixed_precision.set_global_policy(policy)
-        plain.set_weights([w.numpy() if hasattr(w, "numpy") else w for w in self.generator.get_weights()])
-        return plain
+        return float32_copy(self.generator)

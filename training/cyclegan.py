@@ -20,7 +20,7 @@ from keras import ops
 
 from animegan.errors import AnimeGANError
 from animegan.losses.adversarial import generator_adversarial_loss
-from training.base import GANTrainer, adam
+from training.base import GANTrainer, adam, float32_copy
 from training.image_pool import ImagePool
 from training.run_config import RunConfig, steps_per_epoch
 from training.schedules import ConstantThenLinearDecay
@@ -41,18 +41,6 @@ def lsgan_discriminator_loss(real_logits, fake_logits):
 
 def l1(a, b):
     return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
-
-
-def float32_copy(model: keras.Model) -> keras.Model:
-    """A float32 copy of ``model`` with its weights (what ``GANTrainer.export_generator`` does for one)."""
-    policy = keras.mixed_precision.global_policy()
-    try:
-        keras.mixed_precision.set_global_policy("float32")
-        plain = type(model).from_config(model.get_config())
-    finally:
-        keras.mixed_precision.set_global_policy(policy)
-    plain.set_weights([np.asarray(w) for w in model.get_weights()])
-    return plain
 
 
 class CycleGANTrainer(GANTrainer):

@@ -28,7 +28,7 @@ from keras import ops
 from animegan.losses.adversarial import generator_adversarial_loss
 from animegan.losses.r1 import r1_penalty
 from animegan.models.stylegan_lite import StyleGANLiteConfig, StyleGANLiteDiscriminator, StyleGANLiteGenerator
-from training.base import GANTrainer
+from training.base import GANTrainer, float32_copy
 from training.diffaugment import diff_augment, parse_policy
 from training.vae import image_batches
 
@@ -137,14 +137,7 @@ class StyleGANLiteTrainer(GANTrainer):
 
     def export_generator(self) -> keras.Model:
         """A float32 copy of the EMA generator (the one to sample from)."""
-        policy = keras.mixed_precision.global_policy()
-        try:
-            keras.mixed_precision.set_global_policy("float32")
-            plain = StyleGANLiteGenerator(self.generator.config)
-        finally:
-            keras.mixed_precision.set_global_policy(policy)
-        plain.set_weights([np.asarray(w) for w in self.ema_generator.get_weights()])
-        return plain
+        return float32_copy(self.ema_generator)
 
     def call(self, z, training=False):
         return self.ema_generator(z, training=training)
