@@ -78,5 +78,39 @@ def fit_options(args, epochs: int, seed: int):
     )
 
 
+def given_fields(args, fields: dict[str, str]) -> dict:
+    """The config fields the command line set (``fields``: argparse dest -> config field; None = not given)."""
+    return {field: getattr(args, dest) for dest, field in fields.items() if getattr(args, dest) is not None}
+
+
+def saved_config(args, family: str, config_cls):
+    """The config of the run in ``--out``, which must be a ``family`` run."""
+    from pathlib import Path
+
+    from animegan.errors import AnimeGANError
+    from training.fit import load_run_config
+
+    saved = load_run_config(Path(args.out))
+    if saved.get("family") != family:
+        raise AnimeGANError(f"{args.out} holds a {saved.get('family')} run, not a {family} run")
+    return config_cls.from_dict(saved["config"])
+
+
+def resumed(config, given: dict, resumable: set[str], more_conflicts: list[str] | tuple = ()):
+    """The saved ``config`` with the ``resumable`` options of ``given`` applied; any other difference is refused."""
+    import dataclasses
+
+    from animegan.errors import AnimeGANError
+
+    conflicts = [
+        f"{name}={value!r} (the run has {getattr(config, name)!r})"
+        for name, value in given.items()
+        if name not in resumable and value != getattr(config, name)
+    ] + list(more_conflicts)
+    if conflicts:
+        raise AnimeGANError("--resume continues the saved run, which differs in " + "; ".join(conflicts))
+    return dataclasses.replace(config, **{k: v for k, v in given.items() if k in resumable}).validated()
+
+
 def report(message: str) -> None:
     print(message, file=sys.stderr, flush=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from animegan.choices import NORMS, UPSAMPLE_MODES
 from animegan.cli.arguments import non_negative_float, non_negative_int, positive_int
-from animegan.cli.train import add_common_options, fit_options, report
+from animegan.cli.train import add_common_options, fit_options, given_fields, report, resumed
 
 ARCHITECTURES = {
     "animegan-v1": ("AnimeGAN v1 (3.96M-parameter generator, instance norm)", "animegan-v1"),
@@ -91,7 +91,7 @@ def add_parsers(subparsers) -> None:
 
 def _given(args) -> dict:
     """Config field -> value for every option given on the command line."""
-    values = {field: getattr(args, dest) for dest, field in CONFIG_FIELDS.items() if getattr(args, dest) is not None}
+    values = given_fields(args, CONFIG_FIELDS)
     for dest, field in WEIGHT_FIELDS.items():
         if getattr(args, dest) is not None:
             values[f"w_{field}"] = getattr(args, dest)
@@ -117,7 +117,6 @@ def _new_config(args):
 
 
 def _resumed_config(args):
-    import dataclasses
     from pathlib import Path
 
     from animegan.errors import AnimeGANError
@@ -129,22 +128,16 @@ def _resumed_config(args):
     if saved_arch != args.arch:
         raise AnimeGANError(f"{args.out} holds a {saved_arch} run, not {args.arch}")
     config = AnimeGANConfig.from_dict(saved["config"])
+    if args.recipe and args.recipe != config.recipe:
+        raise AnimeGANError(f"--resume continues the saved run, made with recipe {config.recipe!r}")
     given = _given(args)
     weights = {k[2:]: given.pop(k) for k in list(given) if k.startswith("w_")}
-    conflicts = [
-        f"{name}={value!r} (the run has {getattr(config, name)!r})"
-        for name, value in given.items()
-        if name not in RESUMABLE_CHANGES and value != getattr(config, name)
-    ] + [
+    weight_conflicts = [
         f"{name} weight={value!r} (the run has {getattr(config.weights, name)!r})"
         for name, value in weights.items()
         if value != getattr(config.weights, name)
     ]
-    if conflicts:
-        raise AnimeGANError("--resume continues the saved run, which differs in " + "; ".join(conflicts))
-    if args.recipe and args.recipe != config.recipe:
-        raise AnimeGANError(f"--resume continues the saved run, made with recipe {config.recipe!r}")
-    return dataclasses.replace(config, **{k: v for k, v in given.items() if k in RESUMABLE_CHANGES}).validated()
+    return resumed(config, given, RESUMABLE_CHANGES, weight_conflicts)
 
 
 def run(args) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from animegan.choices import NORMS
 from animegan.cli.arguments import non_negative_float, non_negative_int, positive_int
-from animegan.cli.train import add_common_options, fit_options, report
+from animegan.cli.train import add_common_options, fit_options, given_fields, report, resumed, saved_config
 
 FAMILY = "cyclegan"
 
@@ -74,35 +74,17 @@ def add_parsers(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _given(args) -> dict:
-    return {field: getattr(args, dest) for dest, field in CONFIG_FIELDS.items() if getattr(args, dest) is not None}
-
-
 def _config(args):
-    import dataclasses
-    from pathlib import Path
 
     from animegan.errors import AnimeGANError
     from training.cyclegan import CycleGANConfig
-    from training.fit import load_run_config
 
-    given = _given(args)
+    given = given_fields(args, CONFIG_FIELDS)
     if not args.resume:
         if not args.domain_a or not args.domain_b:
             raise AnimeGANError("--domain-a DIR and --domain-b DIR are required (or --resume an existing run)")
         return CycleGANConfig(**given).validated()
-    saved = load_run_config(Path(args.out))
-    if saved.get("family") != FAMILY:
-        raise AnimeGANError(f"{args.out} holds a {saved.get('family')} run, not {FAMILY}")
-    config = CycleGANConfig.from_dict(saved["config"])
-    conflicts = [
-        f"{name}={value!r} (the run has {getattr(config, name)!r})"
-        for name, value in given.items()
-        if name not in RESUMABLE_CHANGES and value != getattr(config, name)
-    ]
-    if conflicts:
-        raise AnimeGANError("--resume continues the saved run, which differs in " + "; ".join(conflicts))
-    return dataclasses.replace(config, **{k: v for k, v in given.items() if k in RESUMABLE_CHANGES}).validated()
+    return resumed(saved_config(args, FAMILY, CycleGANConfig), given, RESUMABLE_CHANGES)
 
 
 def run(args) -> int:
