@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 
+from animegan.cli import quiet_imports
 from animegan.errors import AnimeGANError
 
 # Subcommand modules, in the order --help lists them.
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        quiet_imports.install()
     try:
         return int(args.run(args) or 0)
     except AnimeGANError as error:

@@ -32,6 +32,8 @@ def run(args) -> int:
 
     if args.levels < 2:
         raise AnimeGANError(f"--levels must be at least 2, got {args.levels}")
+    if not Path(args.photos).is_dir():
+        raise AnimeGANError(f"photo folder not found: {args.photos}")  # before the progress bar shows
     with tqdm(unit="img", file=sys.stderr, leave=False) as bar:
         report = make_pairs(args.photos, args.output, size=args.size, levels=args.levels, progress=bar.update)
     for path, reason in report.skipped:
