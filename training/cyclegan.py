@@ -250,10 +250,7 @@ class CycleGANTask:
         return self.trainer
 
     def dataset(self, first_epoch: int, end_epoch: int):
-        """(A, B) batches from the shared seeded pipeline: A is its photo stream, B its style stream.
-
-        The pipeline also decodes a third (smoothed style) stream, here B again, which is dropped.
-        """
+        """(A, B) batches from the shared seeded pipeline: A is its photo stream, B its style stream."""
         from animegan.data.pipeline import PipelineConfig, training_dataset
 
         c = self.config
@@ -264,7 +261,7 @@ class CycleGANTask:
             seed=c.seed,
             flip=c.flip,
         )
-        batches = training_dataset(self.images_a, self.images_b, self.images_b, pipeline, first_epoch, end_epoch)
+        batches = training_dataset(self.images_a, self.images_b, None, pipeline, first_epoch, end_epoch)
         return batches.map(lambda batch: (batch["photo"], batch["style"]))
 
     def validation_photos(self) -> np.ndarray:

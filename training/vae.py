@@ -137,6 +137,5 @@ def image_batches(paths, size: int, batch_size: int, steps_per_epoch: int, seed:
     import tensorflow as tf
 
     config = PipelineConfig(size, batch_size, steps_per_epoch, seed=seed, scale_range=(1.0, 1.1))
-    # The pipeline reads three streams for AnimeGAN; one image folder feeds all, and only one is kept.
-    batches = training_dataset(paths, paths[:1], paths[:1], config, first_epoch, end_epoch)
+    batches = training_dataset(paths, None, None, config, first_epoch, end_epoch)
     return batches.map(lambda batch: batch["photo"], num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -120,8 +120,8 @@ def _gray3(tf, image):
 
 def training_dataset(
     photos: list[Path] | tuple[Path, ...],
-    styles: list[Path] | tuple[Path, ...],
-    smooths: list[Path] | tuple[Path, ...],
+    styles: list[Path] | tuple[Path, ...] | None,
+    smooths: list[Path] | tuple[Path, ...] | None,
     config: PipelineConfig,
     first_epoch: int,
     end_epoch: int,
@@ -132,11 +132,14 @@ def training_dataset(
     shifted by ``style_offset_bgr``), ``style_gray`` (grayscale style, 3 channels) and ``smooth_gray``
     (grayscale edge-smoothed style), which is what the official trainer feeds its discriminator.
     Each domain cycles through its own seeded permutations, so every image is seen once per pass.
+    A stream given as None is not read (and its keys are absent): CycleGAN has no smoothed images, a VAE
+    only photos. The streams that are read get the same images and crops as with all three.
     """
     import tensorflow as tf
 
     size, per_epoch = config.image_size, config.steps_per_epoch * config.batch_size
-    sources = {"photo": photos, "style": styles, "smooth": smooths}
+    given = {"photo": photos, "style": styles, "smooth": smooths}
+    sources = {name: paths for name, paths in given.items() if paths is not None}
     tables = {name: tf.constant([str(p) for p in paths]) for name, paths in sources.items()}
     base_seed = tf.constant([config.seed, 0], tf.int64)
     offset = None
@@ -160,14 +163,15 @@ def training_dataset(
         crop = {
             name: _random_crop(tf, _decode(tf, example[name]), size, config.scale_range, config.flip, _fold(tf, seed, k))
             for k, name in enumerate(_ORDER_STREAMS)
+            if name in sources
         }
-        style = crop["style"] if offset is None else crop["style"] + offset
-        return {
-            "photo": crop["photo"] * 2.0 - 1.0,
-            "style": style * 2.0 - 1.0,
-            "style_gray": _gray3(tf, crop["style"]) * 2.0 - 1.0,
-            "smooth_gray": _gray3(tf, crop["smooth"]) * 2.0 - 1.0,
-        }
+        images = {"photo": crop["photo"]}
+        if "style" in crop:
+            images["style"] = crop["style"] if offset is None else crop["style"] + offset
+            images["style_gray"] = _gray3(tf, crop["style"])
+        if "smooth" in crop:
+            images["smooth_gray"] = _gray3(tf, crop["smooth"])
+        return {name: image * 2.0 - 1.0 for name, image in images.items()}
 
     return _epoch_batches(tf, config, first_epoch, end_epoch, epoch_slices, load)
 

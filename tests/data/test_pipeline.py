@@ -83,3 +83,16 @@ def test_validation_images(folders):
     images = validation_images(paths, 32, count=3)
     assert images.shape == (3, 32, 32, 3) and images.dtype == np.float32
     assert -1.0 <= images.min() and images.max() <= 1.0
+
+
+def test_streams_given_as_none_are_not_read_and_the_rest_is_unchanged(folders):
+    photos = scan_image_folder(folders / "photos").paths
+    style = scan_image_folder(folders / "style").paths
+    config = PipelineConfig(image_size=32, batch_size=2, steps_per_epoch=3, seed=1)
+    full = [{k: v.numpy() for k, v in b.items()} for b in training_dataset(photos, style, style, config, 0, 2)]
+    photo_only = [b.numpy() for b in training_dataset(photos, None, None, config, 0, 2).map(lambda b: b["photo"])]
+    no_smooth = [{k: v.numpy() for k, v in b.items()} for b in training_dataset(photos, style, None, config, 0, 2)]
+    assert sorted(no_smooth[0]) == ["photo", "style", "style_gray"]
+    for a, b, c in zip(full, photo_only, no_smooth):
+        np.testing.assert_array_equal(a["photo"], b)
+        np.testing.assert_array_equal(a["style"], c["style"])
