@@ -9,8 +9,9 @@ has finished importing, whoever imports it (``import keras``, ``import tensorflo
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import sys
+
+from animegan._import_hooks import around_import
 
 _MODULES = ("animegan.layers", "animegan.models")
 
@@ -32,45 +33,13 @@ def _register() -> None:
         importlib.import_module(name)
 
 
-class _AfterKeras(importlib.abc.MetaPathFinder):
-    """Finds ``keras`` with the real finders and hands back its spec with a wrapped loader.
-
-    It stays installed until Keras has really been executed: ``find_spec`` alone (as TensorFlow calls
-    it to probe for Keras) executes nothing.
-    """
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None:
-                    spec.loader = _RegisteringLoader(spec.loader, self)
-                return spec
-        return None
-
-
-class _RegisteringLoader(importlib.abc.Loader):
-    def __init__(self, loader, finder: _AfterKeras):
-        self._loader = loader
-        self._finder = finder
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        module.__spec__.loader = self._loader
-        self._loader.exec_module(module)
-        if self._finder in sys.meta_path:
-            sys.meta_path.remove(self._finder)
-        _register()
+def _register_after(exec_module, module) -> None:
+    exec_module(module)
+    _register()
 
 
 def install() -> None:
     if "keras" in sys.modules:
         _register()
-    elif not any(isinstance(finder, _AfterKeras) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _AfterKeras())
+    else:
+        around_import("keras", _register_after)
