@@ -18,8 +18,6 @@ import platform
 import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -70,8 +68,8 @@ def bench(arch: str, args) -> dict:
 
     from animegan.losses import build_vgg19_content_model
     from animegan.models import AnimeGANDiscriminator, build_generator
-    from training.animegan import AnimeGANTrainer, LossWeights
-    from training.base import adam
+    from animegan.training.animegan import AnimeGANTrainer, LossWeights
+    from animegan.training.base import adam
 
     keras.utils.set_random_seed(0)
     generator = build_generator(arch)

@@ -16,7 +16,7 @@ Stages (each one is skipped when its output exists, so an interrupted run contin
    aligned (photo, target) tiles: the layout of ``animegan make-pairs``;
 3. ``WORK/run``: ``animegan train distill`` (pure L1; resumed from its last checkpoint if present);
 4. ``ASSETS/default.keras`` and ``ASSETS/default.tflite`` (float16, any input size, checked against the
-   Keras model by ``export.pipeline.export_model``);
+   Keras model by ``animegan.export.exporter.export_model``);
 5. with ``--pictures DIR``: before/after JPEGs of the photos named in ``PICTURES``.
 
 The bundled files were made with (2,400 steps of 8 x 128 px; about 70 minutes in all on a 2-core CPU
@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
 
 from animegan.data.celshade import cel_shade  # noqa: E402
 from animegan.data.images import read_image, write_image  # noqa: E402
@@ -171,7 +170,7 @@ def train(work: Path, args) -> Path:
 
 
 def export(generator: Path, assets: Path) -> None:
-    from export.pipeline import ExportOptions, export_model
+    from animegan.export.exporter import ExportOptions, export_model
 
     assets.mkdir(parents=True, exist_ok=True)
     keras_file, tflite_file = assets / "default.keras", assets / "default.tflite"

@@ -14,8 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from animegan.errors import AnimeGANError  # noqa: E402
 from animegan.weights.download import download, sha256_of  # noqa: E402
 from animegan.weights.presets import PRESETS  # noqa: E402

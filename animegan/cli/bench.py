@@ -35,7 +35,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from export.bench import BenchOptions, run_bench
+    from animegan.bench.bench import BenchOptions, run_bench
 
     options = BenchOptions(
         model=args.model,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from export.formats import FORMATS, QUANTIZATIONS
+from animegan.export.formats import FORMATS, QUANTIZATIONS
 
 
 def add_parser(subparsers) -> None:
@@ -44,7 +44,7 @@ def add_parser(subparsers) -> None:
 
 def _size(text: str) -> tuple[int, int]:
     from animegan.errors import AnimeGANError
-    from export.pipeline import parse_size
+    from animegan.export.exporter import parse_size
 
     try:
         return parse_size(text)
@@ -53,7 +53,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def run(args) -> int:
-    from export.pipeline import ExportOptions, export_model
+    from animegan.export.exporter import ExportOptions, export_model
 
     options = ExportOptions(
         format=args.format,

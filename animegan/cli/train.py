@@ -17,7 +17,7 @@ from animegan.cli.arguments import positive_int
 # Family modules, in the order --help lists them.
 FAMILIES = ("train_animegan", "train_generative", "train_cyclegan", "train_distill")
 
-STRATEGIES = ("default", "mirrored")  # training.fit.STRATEGIES, kept here so --help stays instant
+STRATEGIES = ("default", "mirrored")  # animegan.training.fit.STRATEGIES, kept here so --help stays instant
 
 
 def add_parser(subparsers) -> None:
@@ -60,10 +60,10 @@ def add_common_options(parser: argparse.ArgumentParser, epochs_default: str = "t
 
 
 def fit_options(args, epochs: int, seed: int):
-    """The ``training.fit.FitOptions`` of the common options."""
+    """The ``animegan.training.fit.FitOptions`` of the common options."""
     from pathlib import Path
 
-    from training.fit import FitOptions
+    from animegan.training.fit import FitOptions
 
     return FitOptions(
         run_dir=Path(args.out),
@@ -88,7 +88,7 @@ def saved_config(args, family: str, config_cls):
     from pathlib import Path
 
     from animegan.errors import AnimeGANError
-    from training.fit import load_run_config
+    from animegan.training.fit import load_run_config
 
     saved = load_run_config(Path(args.out))
     if saved.get("family") != family:

@@ -103,8 +103,8 @@ def _given(args) -> dict:
 
 def _new_config(args):
     from animegan.errors import AnimeGANError
-    from training.animegan import AnimeGANConfig
-    from training.recipes import load_recipe
+    from animegan.training.animegan import AnimeGANConfig
+    from animegan.training.recipes import load_recipe
 
     if not args.data or not args.photos:
         raise AnimeGANError("--data DATA_DIR and --photos PHOTOS are required (or --resume an existing run)")
@@ -120,8 +120,8 @@ def _resumed_config(args):
     from pathlib import Path
 
     from animegan.errors import AnimeGANError
-    from training.animegan import AnimeGANConfig
-    from training.fit import load_run_config
+    from animegan.training.animegan import AnimeGANConfig
+    from animegan.training.fit import load_run_config
 
     saved = load_run_config(Path(args.out))
     saved_arch = saved.get("config", {}).get("arch") if saved.get("family") == "animegan" else saved.get("family")
@@ -143,8 +143,8 @@ def _resumed_config(args):
 def run(args) -> int:
     from pathlib import Path
 
-    from training.animegan import AnimeGANTask
-    from training.fit import check_options, check_run_dir, fit, save_run_config, summary_lines
+    from animegan.training.animegan import AnimeGANTask
+    from animegan.training.fit import check_options, check_run_dir, fit, save_run_config, summary_lines
 
     run_dir = Path(args.out)
     check_run_dir(run_dir, args.resume)

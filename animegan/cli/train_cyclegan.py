@@ -77,7 +77,7 @@ def add_parsers(subparsers) -> None:
 def _config(args):
 
     from animegan.errors import AnimeGANError
-    from training.cyclegan import CycleGANConfig
+    from animegan.training.cyclegan import CycleGANConfig
 
     given = given_fields(args, CONFIG_FIELDS)
     if not args.resume:
@@ -90,8 +90,8 @@ def _config(args):
 def run(args) -> int:
     from pathlib import Path
 
-    from training.cyclegan import CycleGANTask, save_generators
-    from training.fit import check_run_dir, fit, save_run_config, summary_lines
+    from animegan.training.cyclegan import CycleGANTask, save_generators
+    from animegan.training.fit import check_run_dir, fit, save_run_config, summary_lines
 
     run_dir = Path(args.out)
     check_run_dir(run_dir, args.resume)

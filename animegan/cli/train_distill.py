@@ -10,7 +10,7 @@ from __future__ import annotations
 from animegan.cli.arguments import non_negative_float, positive_float, positive_int
 from animegan.cli.train import add_common_options, fit_options, given_fields, report, resumed, saved_config
 
-ARCHITECTURES = ("animegan-v2", "animegan-v1")  # training.distill.ARCHITECTURES (kept here: --help stays fast)
+ARCHITECTURES = ("animegan-v2", "animegan-v1")  # animegan.training.distill.ARCHITECTURES (kept here: --help stays fast)
 GAN_LOSSES = ("lsgan", "hinge", "gan")  # animegan.losses.GAN_LOSSES
 
 # CLI option (argparse dest) -> DistillConfig field; None means "not given".
@@ -75,7 +75,7 @@ def add_parsers(subparsers) -> None:
 def _config(args):
 
     from animegan.errors import AnimeGANError
-    from training.distill import DistillConfig
+    from animegan.training.distill import DistillConfig
 
     given = given_fields(args, CONFIG_FIELDS)
     if not args.resume:
@@ -88,8 +88,8 @@ def _config(args):
 def run(args) -> int:
     from pathlib import Path
 
-    from training.distill import DistillTask
-    from training.fit import check_options, check_run_dir, fit, save_run_config, summary_lines
+    from animegan.training.distill import DistillTask
+    from animegan.training.fit import check_options, check_run_dir, fit, save_run_config, summary_lines
 
     run_dir = Path(args.out)
     check_run_dir(run_dir, args.resume)

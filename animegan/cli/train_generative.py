@@ -123,9 +123,9 @@ def _settings(args) -> dict:
 def run(args) -> int:
     from pathlib import Path
 
-    from animegan.data.pipeline import scan_image_folder
+    from animegan.data.dataset import scan_image_folder
     from animegan.errors import AnimeGANError
-    from training.fit import check_options, check_run_dir, fit, load_run_config, save_run_config, summary_lines
+    from animegan.training.fit import check_options, check_run_dir, fit, load_run_config, save_run_config, summary_lines
 
     run_dir = Path(args.out)
     if args.resume:
@@ -161,12 +161,12 @@ def run(args) -> int:
 
 
 def _task(settings: dict, paths, steps: int, val_photos: str | None = None):
-    from animegan.data.pipeline import scan_image_folder
+    from animegan.data.dataset import scan_image_folder
 
     seed, batch_size = settings["seed"], settings["batch_size"]
     if settings["family"] == "stylegan-lite":
         from animegan.models.stylegan_lite import StyleGANLiteConfig
-        from training.stylegan_lite import StyleGANLiteTask, StyleGANLiteTraining
+        from animegan.training.stylegan_lite import StyleGANLiteTask, StyleGANLiteTraining
 
         return StyleGANLiteTask(
             paths,
@@ -177,7 +177,7 @@ def _task(settings: dict, paths, steps: int, val_photos: str | None = None):
             seed,
         )
     from animegan.models.vae import VAEConfig
-    from training.vae import VAETask, VAETraining
+    from animegan.training.vae import VAETask, VAETraining
 
     validation = tuple(scan_image_folder(val_photos, "validation photos").paths) if val_photos else None
     return VAETask(

@@ -42,7 +42,7 @@ def anomaly_scores(vae, images: np.ndarray, batch_size: int = 32) -> tuple[np.nd
 def load_folder(folder: str | os.PathLike[str], size: int) -> tuple[list[Path], np.ndarray, list[tuple[Path, str]]]:
     """The images under ``folder`` (recursive, sorted), centre-cropped to ``size``, in [-1, 1]; the unreadable ones."""
     from animegan.data.images import is_image_path, read_image
-    from animegan.data.pipeline import center_crop_resize
+    from animegan.data.dataset import center_crop_resize
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -70,7 +70,7 @@ def _keras(path: Path, threads: int | None) -> Backend:
 
 def _image_input(path: Path) -> None:
     """Refuses an export of a latent-input generator: it makes pictures from latents, not from photos."""
-    from export.metadata import read_metadata
+    from animegan.inference.metadata import read_metadata
 
     metadata = read_metadata(path)
     if metadata.is_latent:

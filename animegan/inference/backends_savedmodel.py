@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from animegan.errors import AnimeGANError
-from export.metadata import read_metadata
+from animegan.inference.metadata import read_metadata
 
 FLOAT_SIGNATURE = "float"
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from animegan.errors import AnimeGANError
 from animegan.inference.tiles import pad_to_multiple, run_tiled
-from export.metadata import ExportMetadata, read_metadata
+from animegan.inference.metadata import ExportMetadata, read_metadata
 
 
 def interpreter_class() -> tuple[type, str]:

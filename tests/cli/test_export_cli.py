@@ -96,7 +96,7 @@ def test_bad_paths_and_options_are_one_line_errors(tiny_file, tmp_path, capsys):
 
 
 def test_failed_verification_is_one_line_and_writes_nothing(tiny_file, tmp_path, capsys, monkeypatch):
-    from export import verify
+    from animegan.export import verify
 
     monkeypatch.setitem(verify.THRESHOLDS, "float16", verify.Threshold("psnr", 500.0))
     out = tmp_path / "f16.tflite"

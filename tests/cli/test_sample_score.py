@@ -62,7 +62,7 @@ def test_train_stylegan_lite_refuses_bad_settings_before_writing(tmp_path, capsy
 @pytest.fixture(scope="module")
 def vae_run(tmp_path_factory):
     """A VAE trained briefly on discs, saved as a run would save it."""
-    from training.vae import VAETrainer, VAETraining
+    from animegan.training.vae import VAETrainer, VAETraining
 
     keras.utils.set_random_seed(0)
     run = tmp_path_factory.mktemp("vae_run")

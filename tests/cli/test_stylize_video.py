@@ -106,7 +106,7 @@ def test_codec_option_reaches_the_encoder(tmp_path, fake_backend):
 
 @pytest.mark.slow
 def test_exported_models_run_videos_like_the_keras_model(tmp_path, v2_keras):
-    from export.pipeline import ExportOptions, export_model
+    from animegan.export.exporter import ExportOptions, export_model
 
     models = {"keras": v2_keras, "tflite": tmp_path / "v2.tflite", "savedmodel": tmp_path / "v2_savedmodel"}
     quiet = lambda line: None  # noqa: E731

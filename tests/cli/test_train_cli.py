@@ -50,8 +50,8 @@ def test_parser_has_the_families_and_common_options():
 def test_cli_choices_match_the_library():
     from animegan.cli import train, train_animegan
     from animegan.losses import GAN_LOSSES
-    from training.animegan import ARCHITECTURES
-    from training.fit import STRATEGIES
+    from animegan.training.animegan import ARCHITECTURES
+    from animegan.training.fit import STRATEGIES
 
     assert train.STRATEGIES == STRATEGIES
     assert train_animegan.GAN_LOSSES == GAN_LOSSES
@@ -92,8 +92,8 @@ def test_train_user_errors(small_data, tmp_path, capsys, extra, expected):
 
 
 def test_existing_run_needs_resume_and_resume_refuses_changes(small_data, tmp_path, capsys):
-    from training.animegan import AnimeGANConfig
-    from training.recipes import load_recipe
+    from animegan.training.animegan import AnimeGANConfig
+    from animegan.training.recipes import load_recipe
 
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)

@@ -36,7 +36,7 @@ def run_dir(pairs, tmp_path_factory):
 
 
 def test_run_writes_model_samples_checkpoints_and_config(run_dir):
-    from training.checkpoints import CheckpointManager
+    from animegan.training.checkpoints import CheckpointManager
 
     config = json.loads((run_dir / "config.json").read_text())
     assert config["family"] == "distill"

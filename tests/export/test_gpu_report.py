@@ -1,5 +1,5 @@
-from export.gpu_report import check_op, parse_analyzer_warnings
-from export.tflite_graph import OpInfo, TensorInfo
+from animegan.export.gpu_report import check_op, parse_analyzer_warnings
+from animegan.export.tflite_graph import OpInfo, TensorInfo
 
 
 def _tensor(index, shape, dtype="FLOAT32", const=False):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from animegan.errors import AnimeGANError
-from export.pipeline import ExportOptions, export_model
+from animegan.export.exporter import ExportOptions, export_model
 
 SMALL_SIZES = ((64, 64), (48, 80))
 

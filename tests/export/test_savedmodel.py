@@ -8,8 +8,8 @@ import pytest
 
 from animegan.errors import AnimeGANError
 from animegan.inference.tiles import run_whole
-from export.pipeline import ExportOptions, export_model
-from export.source import load_generator
+from animegan.export.exporter import ExportOptions, export_model
+from animegan.export.source import load_generator
 
 pytestmark = pytest.mark.slow
 SMALL_SIZES = ((64, 64), (48, 80))

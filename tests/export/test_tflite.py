@@ -5,10 +5,10 @@ import pytest
 
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import load_backend
-from export.gpu_report import gpu_report
-from export.pipeline import DEFAULT_TFLITE_SIZE, ExportOptions, export_model
-from export.tflite import check_builtins_only
-from export.tflite_graph import non_builtin_ops, op_names
+from animegan.export.gpu_report import gpu_report
+from animegan.export.exporter import DEFAULT_TFLITE_SIZE, ExportOptions, export_model
+from animegan.export.tflite import check_builtins_only
+from animegan.export.tflite_graph import non_builtin_ops, op_names
 
 pytestmark = pytest.mark.slow
 ARCHS = ("animegan-v1", "animegan-v2")
@@ -60,8 +60,8 @@ def test_float16_export_meets_40db(generator_files, tmp_path, arch):
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_default_float16_export_has_no_gpu_incompatible_op(generator_files, arch):
-    from export.source import load_generator
-    from export.tflite import convert_tflite
+    from animegan.export.source import load_generator
+    from animegan.export.tflite import convert_tflite
 
     # what `animegan export --format tflite --quantize float16` converts: fixed 512x512
     content = convert_tflite(load_generator(generator_files[arch]), "float16", DEFAULT_TFLITE_SIZE)
@@ -74,7 +74,7 @@ def test_default_float16_export_has_no_gpu_incompatible_op(generator_files, arch
 def test_int8_export_of_v2_calibrated_on_a_photo_folder_meets_28db(generator_files, tmp_path):
     from PIL import Image
 
-    from export.calibration import synthetic_photo
+    from animegan.export.calibration import synthetic_photo
 
     photos = tmp_path / "photos"
     photos.mkdir()

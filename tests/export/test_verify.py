@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from animegan.errors import AnimeGANError
-from export.verify import THRESHOLDS, psnr, sample_inputs, verification_sizes, verify
+from animegan.export.verify import THRESHOLDS, psnr, sample_inputs, verification_sizes, verify
 
 
 def test_psnr_on_minus_one_to_one_outputs():

@@ -10,7 +10,7 @@ from animegan.errors import AnimeGANError
 from animegan.inference import backends_tflite
 from animegan.inference.backends import load_backend
 from animegan.models import CycleGANGenerator
-from export.pipeline import ExportOptions, export_model
+from animegan.export.exporter import ExportOptions, export_model
 
 
 @pytest.fixture(scope="module")

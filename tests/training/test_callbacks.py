@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training.callbacks import (
+from animegan.training.callbacks import (
     EpochLog,
     EpochScalars,
     HighFrequencyMetric,
@@ -16,7 +16,7 @@ from training.callbacks import (
     read_epoch_log,
     sample_grid,
 )
-from training.fit import FitResult, summary_lines
+from animegan.training.fit import FitResult, summary_lines
 
 
 class Holder:

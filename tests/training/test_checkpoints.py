@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from animegan.errors import AnimeGANError
-from training.checkpoints import CheckpointManager
+from animegan.training.checkpoints import CheckpointManager
 
 
 class Holder:

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.checkpoints import CheckpointManager
-from training.cyclegan import (
+from animegan.training.checkpoints import CheckpointManager
+from animegan.training.cyclegan import (
     CycleGANConfig, CycleGANTask, CycleGANTrainer, build_trainer, l1, lsgan_discriminator_loss, save_generators
 )  # fmt: skip
-from training.fit import FitOptions, fit
+from animegan.training.fit import FitOptions, fit
 
 EPOCHS, DECAY_EPOCHS, STEPS = 4, 2, 8
 TINY = {
@@ -45,7 +45,7 @@ def domains(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def straight_run(domains, tmp_path_factory):
-    """An uninterrupted run of EPOCHS epochs through ``training.fit``, in this process."""
+    """An uninterrupted run of EPOCHS epochs through ``animegan.training.fit``, in this process."""
     run_dir = tmp_path_factory.mktemp("cyclegan_runs") / "straight"
     config = CycleGANConfig(str(domains["a"]), str(domains["b"]), **TINY).validated()
     task = CycleGANTask(config, report=lambda line: None)
@@ -128,7 +128,7 @@ def test_tiny_run_cycle_loss_falls_and_both_generators_are_saved(straight_run):
 @pytest.mark.slow
 def test_interrupted_run_resumed_by_the_cli_ends_with_the_same_weights(straight_run, domains, tmp_path):
     from animegan.cli.main import main
-    from training.fit import save_run_config
+    from animegan.training.fit import save_run_config
 
     # The first part plans the same 4-epoch run (same schedule) but stops after the epoch 2 checkpoint;
     # the CLI then resumes it, with a freshly built trainer, as a new process would.

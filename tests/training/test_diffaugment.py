@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from animegan.errors import AnimeGANError
-from training.diffaugment import diff_augment, parse_policy
+from animegan.training.diffaugment import diff_augment, parse_policy
 
 
 def test_policy_parsing():

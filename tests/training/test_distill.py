@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from animegan.errors import AnimeGANError
-from training.distill import DistillConfig, DistillTask, DistillTrainer, find_pairs
-from training.fit import FitOptions, fit
+from animegan.training.distill import DistillConfig, DistillTask, DistillTrainer, find_pairs
+from animegan.training.fit import FitOptions, fit
 
 # The known target: every pixel's colour multiplied by a fixed 3x3 matrix (rows sum to 1, channels mixed).
 COLOUR_MATRIX = np.array([[0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.7, 0.1, 0.2]], np.float32)

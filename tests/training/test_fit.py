@@ -18,7 +18,6 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 if __name__ == "__main__":  # the script mode: split the CPU before TensorFlow starts
-    sys.path.insert(0, str(PROJECT))
     _REPLICAS = int(sys.argv[2])
     import tensorflow as tf
 
@@ -29,9 +28,9 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from animegan.errors import AnimeGANError  # noqa: E402
-from training.base import GANTrainer, adam  # noqa: E402
-from training.callbacks import read_epoch_log  # noqa: E402
-from training.fit import FitOptions, fit, summary_lines  # noqa: E402
+from animegan.training.base import GANTrainer, adam  # noqa: E402
+from animegan.training.callbacks import read_epoch_log  # noqa: E402
+from animegan.training.fit import FitOptions, fit, summary_lines  # noqa: E402
 
 SIZE = 8
 
@@ -59,7 +58,7 @@ class ToyTrainer(GANTrainer):
 
 
 class ToyTask:
-    """A ``training.fit.TrainingTask`` whose epoch ``e`` data is a stateless function of (seed, e)."""
+    """A ``animegan.training.fit.TrainingTask`` whose epoch ``e`` data is a stateless function of (seed, e)."""
 
     steps_per_epoch = 3
     batch_size = 4
@@ -167,7 +166,7 @@ def test_mirrored_over_two_replicas_equals_one_device(tmp_path):
 
 
 if __name__ == "__main__":
-    from training.fit import make_strategy
+    from animegan.training.fit import make_strategy
 
     print("replicas", make_strategy("mirrored").num_replicas_in_sync)
     fit(ToyTask(), options(sys.argv[1], 2, strategy="mirrored"))

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from training.image_pool import ImagePool
+from animegan.training.image_pool import ImagePool
 
 
 def _tagged(values) -> np.ndarray:

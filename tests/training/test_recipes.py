@@ -3,8 +3,8 @@
 import pytest
 
 from animegan.errors import AnimeGANError
-from training.animegan import AnimeGANConfig
-from training.recipes import load_recipe, recipe_names
+from animegan.training.animegan import AnimeGANConfig
+from animegan.training.recipes import load_recipe, recipe_names
 
 # (content, style, colour, tv, d terms) from TachibanaYoshino/AnimeGANv2 train.py / tools/ops.py and
 # TachibanaYoshino/AnimeGAN main.py / ops.py

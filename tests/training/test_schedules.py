@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from training.schedules import ConstantThenLinearDecay
+from animegan.training.schedules import ConstantThenLinearDecay
 
 
 def test_schedule_is_constant_then_linear_to_zero():

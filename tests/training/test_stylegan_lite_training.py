@@ -5,8 +5,8 @@ import tensorflow as tf
 from PIL import Image
 
 from animegan.models.stylegan_lite import StyleGANLiteConfig, StyleGANLiteDiscriminator, StyleGANLiteGenerator
-from training.fit import FitOptions, fit
-from training.stylegan_lite import (
+from animegan.training.fit import FitOptions, fit
+from animegan.training.stylegan_lite import (
     StyleGANLiteTask,
     StyleGANLiteTrainer,
     StyleGANLiteTraining,

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from animegan.errors import AnimeGANError
-from training.animegan import AnimeGANConfig, AnimeGANTask
-from training.fit import FitOptions, TrainingStopped, fit
-from training.recipes import load_recipe
+from animegan.training.animegan import AnimeGANConfig, AnimeGANTask
+from animegan.training.fit import FitOptions, TrainingStopped, fit
+from animegan.training.recipes import load_recipe
 
 
 def tiny_config(tiny_data, **overrides) -> AnimeGANConfig:
@@ -106,8 +106,8 @@ def test_bad_data_folders_are_one_line_errors(tiny_data, tmp_path):
 @pytest.mark.slow
 def test_mixed_precision_step_checkpoint_and_float32_export(tiny_data, tmp_path):
     """The mixed_float16 path (a GPU feature; checked here on the CPU, where fit itself refuses it)."""
-    from training.checkpoints import CheckpointManager
-    from training.fit import configure_precision
+    from animegan.training.checkpoints import CheckpointManager
+    from animegan.training.fit import configure_precision
 
     config = tiny_config(tiny_data, init_epochs=0, epochs=1, steps_per_epoch=1)  # float16 is slow on a CPU
     task = AnimeGANTask(config, report=lambda line: None)

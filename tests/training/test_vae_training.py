@@ -5,8 +5,8 @@ import tensorflow as tf
 from PIL import Image
 
 from animegan.models.vae import ConvVAE, VAEConfig
-from training.fit import FitOptions, fit
-from training.vae import VAETask, VAETrainer, VAETraining, beta_at
+from animegan.training.fit import FitOptions, fit
+from animegan.training.vae import VAETask, VAETrainer, VAETraining, beta_at
 
 TINY = VAEConfig(image_size=16, latent_dim=8, base_width=16, max_width=32)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from animegan.errors import AnimeGANError
-from export.calibration import synthetic_photo
+from animegan.export.calibration import synthetic_photo
 
 Runner = Callable[[np.ndarray], np.ndarray]
 

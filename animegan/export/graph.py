@@ -1,6 +1,6 @@
 """The TensorFlow functions that exports trace: the float model and the uint8 serving wrapper.
 
-Two kinds of model are exported (``export.source``): image-to-image generators (NHWC RGB in [-1, 1] to
+Two kinds of model are exported (``animegan.export.source``): image-to-image generators (NHWC RGB in [-1, 1] to
 the same) and latent-input generators (a batch of latent vectors to NHWC RGB images). The uint8 wrapper
 puts the CLI's pre- and post-processing inside the graph, so that a client sends photos as they are and
 gets pictures back: uint8 -> [-1, 1], reflect-pad bottom/right to a multiple of the stride (edge padding

@@ -5,7 +5,7 @@
 updates both generators (LSGAN + cycle + identity losses, discriminators fixed), then both
 discriminators on the real images and on generated ones drawn from a history pool of 50 per
 discriminator. Checkpoints, resume, sample grids, NaN stop and TensorBoard are the shared
-``training.fit`` machinery; this module adds the trainer, its configuration and the task.
+``animegan.training.fit`` machinery; this module adds the trainer, its configuration and the task.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from keras import ops
 
 from animegan.errors import AnimeGANError
 from animegan.losses.adversarial import generator_adversarial_loss
-from training.base import GANTrainer, adam, float32_copy
-from training.image_pool import ImagePool
-from training.run_config import RunConfig, steps_per_epoch
-from training.schedules import ConstantThenLinearDecay
+from animegan.training.base import GANTrainer, adam, float32_copy
+from animegan.training.image_pool import ImagePool
+from animegan.training.run_config import RunConfig, steps_per_epoch
+from animegan.training.schedules import ConstantThenLinearDecay
 
 # The reference's defaults: lambda_A = lambda_B = 10, lambda_identity = 0.5 (relative to the cycle weight).
 CYCLE_WEIGHT = 10.0
@@ -223,7 +223,7 @@ class CycleGANTask:
     shown_losses = ("g_loss", "cycle", "d_loss")
 
     def __init__(self, config: CycleGANConfig, report=print):
-        from animegan.data.pipeline import scan_image_folder
+        from animegan.data.dataset import scan_image_folder
 
         self.config = config
         folders = {}
@@ -251,7 +251,7 @@ class CycleGANTask:
 
     def dataset(self, first_epoch: int, end_epoch: int):
         """(A, B) batches from the shared seeded pipeline: A is its photo stream, B its style stream."""
-        from animegan.data.pipeline import PipelineConfig, training_dataset
+        from animegan.data.dataset import PipelineConfig, training_dataset
 
         c = self.config
         pipeline = PipelineConfig(
@@ -265,7 +265,7 @@ class CycleGANTask:
         return batches.map(lambda batch: (batch["photo"], batch["style"]))
 
     def validation_photos(self) -> np.ndarray:
-        from animegan.data.pipeline import validation_images
+        from animegan.data.dataset import validation_images
 
         return validation_images(self.val_paths, self.config.image_size, self.config.val_count)
 

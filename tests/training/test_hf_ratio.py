@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training.spectral import high_frequency_ratio, high_frequency_share, radial_frequency
+from animegan.training.hf_ratio import high_frequency_ratio, high_frequency_share, radial_frequency
 
 
 def test_radial_frequency_is_a_fraction_of_nyquist():

@@ -28,11 +28,11 @@ def _require():
 
 
 def convert_onnx(model, input_size: tuple[int, int] | None = None) -> bytes:
-    """The serialized ONNX model of ``model`` (float32 in, as ``export.graph.input_spec``; output 'stylized')."""
+    """The serialized ONNX model of ``model`` (float32 in, as ``animegan.export.graph.input_spec``; output 'stylized')."""
     tf2onnx, _ = _require()
     import tensorflow as tf
 
-    from export.graph import OUTPUT, input_spec
+    from animegan.export.graph import OUTPUT, input_spec
 
     spec = input_spec(model, input_size)
     function = tf.function(lambda x: tf.identity(model(x, training=False), name=OUTPUT))

@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from export.tflite_graph import OpInfo, TensorInfo, read_ops, schema
+from animegan.export.tflite_graph import OpInfo, TensorInfo, read_ops, schema
 
 _UNARY = {
     "ABS", "CEIL", "COS", "ELU", "EXP", "FLOOR", "GELU", "LOG", "LOGISTIC", "NEG", "RSQRT", "SIGN", "SIN",

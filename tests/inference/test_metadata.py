@@ -3,7 +3,7 @@ import json
 import pytest
 
 from animegan.errors import AnimeGANError
-from export.metadata import ExportMetadata, metadata_path, read_metadata
+from animegan.inference.metadata import ExportMetadata, metadata_path, read_metadata
 
 
 def _meta(**changes):

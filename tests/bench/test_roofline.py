@@ -1,6 +1,6 @@
 import pytest
 
-from export.roofline import cpu_info, gemm_gflops
+from animegan.bench.roofline import cpu_info, gemm_gflops
 
 _CPUINFO = """processor\t: 0
 model name\t: Example CPU @ 2.0GHz

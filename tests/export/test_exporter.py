@@ -10,9 +10,9 @@ import pytest
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import load_backend
 from animegan.inference.backends_tflite import TFLiteBackend
-from export.pipeline import ExportOptions, export_model
-from export.tflite_graph import non_builtin_ops
-from export.verify import sample_latents
+from animegan.export.exporter import ExportOptions, export_model
+from animegan.export.tflite_graph import non_builtin_ops
+from animegan.export.verify import sample_latents
 
 pytestmark = pytest.mark.slow
 

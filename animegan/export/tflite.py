@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from animegan.errors import AnimeGANError
-from export.formats import QUANTIZATIONS
-from export.tflite_graph import non_builtin_ops
+from animegan.export.formats import QUANTIZATIONS
+from animegan.export.tflite_graph import non_builtin_ops
 
 def _converter(saved_model: Path, quantization: str, representative: list[np.ndarray] | None):
     import tensorflow as tf
 
-    from export.calibration import representative_dataset
+    from animegan.export.calibration import representative_dataset
 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     if quantization == "int8":
@@ -57,8 +57,8 @@ def convert_tflite(
     Image models are fixed-size when ``input_size`` is given and any-size otherwise; ``dynamic`` gives a
     latent model any batch size.
     """
-    from export.graph import input_spec
-    from export.savedmodel import write_float_savedmodel
+    from animegan.export.graph import input_spec
+    from animegan.export.savedmodel import write_float_savedmodel
 
     if quantization not in QUANTIZATIONS:
         raise AnimeGANError(f"unknown quantization {quantization!r}; choose one of {', '.join(QUANTIZATIONS)}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import animegan
 from animegan.errors import AnimeGANError
-from export.metadata import ExportMetadata
+from animegan.inference.metadata import ExportMetadata
 
 EXPORTABLE = "an image generator (animegan-v1, animegan-v2, cyclegan-resnet), a StyleGAN-lite generator or a VAE"
 
@@ -66,7 +66,7 @@ def metadata_for(
     input_size: tuple[int, int] | None = None,
     signatures: dict[str, str] | None = None,
 ) -> ExportMetadata:
-    from export.graph import is_latent, latent_dim
+    from animegan.export.graph import is_latent, latent_dim
 
     common = dict(
         name=model.name,

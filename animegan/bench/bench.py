@@ -74,11 +74,11 @@ def _load_model(options: BenchOptions):
     import keras
 
     from animegan.models import build_generator
-    from export.source import load_generator
+    from animegan.export.source import load_generator
 
     if options.model:
         from animegan.errors import AnimeGANError
-        from export.graph import is_latent
+        from animegan.export.graph import is_latent
 
         model = load_generator(options.model)
         if is_latent(model):
@@ -108,11 +108,11 @@ def _backends(model, options: BenchOptions, threads: int, bf16: bool, workdir: P
 
     from animegan.inference.backends_savedmodel import SavedModelBackend
     from animegan.inference.backends_tflite import TFLiteBackend
-    from export.calibration import calibration_images
-    from export.savedmodel import build_archive
-    from export.source import metadata_for
-    from export.tflite import convert_tflite
-    from export.metadata import metadata_path
+    from animegan.export.calibration import calibration_images
+    from animegan.export.savedmodel import build_archive
+    from animegan.export.source import metadata_for
+    from animegan.export.tflite import convert_tflite
+    from animegan.inference.metadata import metadata_path
 
     def compiled(m):
         run = tf.function(lambda x: m(x, training=False), jit_compile=True, reduce_retracing=True)
@@ -158,14 +158,14 @@ def _startup_seconds(model_path: Path, photo: Path, out: Path, threads: int) -> 
 
 
 def run_bench(options: BenchOptions, report: Callable[[str], None] = print) -> list[BackendResult]:
-    from export.pipeline import parse_size
-    from export.roofline import cpu_info, gemm_gflops
+    from animegan.export.exporter import parse_size
+    from animegan.bench.roofline import cpu_info, gemm_gflops
 
     threads = options.threads or os.cpu_count() or 1
     _configure_threads(threads, report)
     sizes = [parse_size(s) for s in options.sizes.split(",")] if options.sizes else list(DEFAULT_SIZES)
     if options.int8_norms:
-        from export.int8_quality import int8_quality_by_norm
+        from animegan.bench.int8_quality import int8_quality_by_norm
 
         int8_quality_by_norm(options.arch, sizes[0], options.calibration, threads=threads, report=report)
         return []
@@ -185,8 +185,8 @@ def run_bench(options: BenchOptions, report: Callable[[str], None] = print) -> l
     else:
         report("bf16: no AVX512-BF16 or AMX on this CPU; the bf16 backend is left out")
 
-    from export.flops import generator_gflops
-    from export.verify import psnr, sample_inputs
+    from animegan.bench.flops import generator_gflops
+    from animegan.export.verify import psnr, sample_inputs
 
     gflops = {size: generator_gflops(model, *size) for size in sizes}
     report(f"model: {model.architecture} norm={model.norm} upsample={model.upsample}; conv GFLOPs per image: "
@@ -236,9 +236,9 @@ def _report_startup(model, workdir: Path, threads: int, skip: tuple[str, ...], r
     from PIL import Image
 
     from animegan.weights.save import save_model_atomically
-    from export.metadata import metadata_path
-    from export.source import metadata_for
-    from export.tflite import convert_tflite
+    from animegan.inference.metadata import metadata_path
+    from animegan.export.source import metadata_for
+    from animegan.export.tflite import convert_tflite
 
     photo = workdir / "startup.png"
     Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(photo)

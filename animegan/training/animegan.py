@@ -27,8 +27,8 @@ from animegan.losses import (
     style_loss,
     total_variation_loss,
 )
-from training.base import GANTrainer, adam, wrap_for_policy
-from training.run_config import RunConfig, steps_per_epoch
+from animegan.training.base import GANTrainer, adam, wrap_for_policy
+from animegan.training.run_config import RunConfig, steps_per_epoch
 
 ARCHITECTURES = ("animegan-v1", "animegan-v2")
 DEFAULT_RECIPES = {"animegan-v1": "animegan-v1", "animegan-v2": "hayao"}
@@ -276,7 +276,7 @@ class AnimeGANTask:
     shown_losses = ("init_loss", "g_loss", "d_loss")
 
     def __init__(self, config: AnimeGANConfig, report=print):
-        from animegan.data.pipeline import scan_image_folder
+        from animegan.data.dataset import scan_image_folder
         from animegan.data.prepare import read_data_mean
 
         self.config = config
@@ -341,7 +341,7 @@ class AnimeGANTask:
         return trainer
 
     def dataset(self, first_epoch: int, end_epoch: int):
-        from animegan.data.pipeline import PipelineConfig, training_dataset
+        from animegan.data.dataset import PipelineConfig, training_dataset
 
         c = self.config
         pipeline = PipelineConfig(
@@ -355,6 +355,6 @@ class AnimeGANTask:
         return training_dataset(self.photos, self.styles, self.smooths, pipeline, first_epoch, end_epoch)
 
     def validation_photos(self) -> np.ndarray:
-        from animegan.data.pipeline import validation_images
+        from animegan.data.dataset import validation_images
 
         return validation_images(self.val_paths, self.config.image_size, self.config.val_count)

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from animegan.data.images import write_image
-from training.spectral import high_frequency_ratio
+from animegan.training.hf_ratio import high_frequency_ratio
 
 
 def _finite(value) -> bool:
@@ -90,7 +90,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
 
 class HighFrequencyMetric(keras.callbacks.Callback):
-    """Adds ``hf_ratio`` (see ``training.spectral``) on the validation photos to each epoch's logs."""
+    """Adds ``hf_ratio`` (see ``animegan.training.hf_ratio``) on the validation photos to each epoch's logs."""
 
     def __init__(self, photos: np.ndarray, cutoff: float = 0.25, name: str = "hf_ratio"):
         super().__init__()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import keras
 
-from export.graph import float_function, input_spec, is_latent, latent_uint8_function, uint8_function, uint8_spec
+from animegan.export.graph import float_function, input_spec, is_latent, latent_uint8_function, uint8_function, uint8_spec
 
 SERVING = "serving_default"
 FLOAT = "float"

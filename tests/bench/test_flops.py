@@ -1,7 +1,7 @@
 import keras
 import pytest
 
-from export.flops import generator_gflops
+from animegan.bench.flops import generator_gflops
 
 
 def test_counts_two_flops_per_multiply_add_of_each_conv_kind():

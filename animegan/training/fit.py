@@ -154,7 +154,7 @@ def load_run_config(run_dir: Path) -> dict:
 
 def check_run_dir(run_dir: Path, resume: bool) -> None:
     """A new run needs a folder without a checkpoint; a resumed one needs the checkpoint."""
-    from training.checkpoints import CHECKPOINT_DIR, RECORD
+    from animegan.training.checkpoints import CHECKPOINT_DIR, RECORD
 
     has_checkpoint = (run_dir / CHECKPOINT_DIR / RECORD).is_file()
     if resume and not has_checkpoint:
@@ -175,7 +175,7 @@ def checkpoint_state(trainer, options: FitOptions, extra: Callable[[], dict] | N
 
 def epoch_callbacks(task: TrainingTask, run_dir: Path, options: FitOptions) -> list:
     """The task's own epoch-end callbacks, or for photo tasks the sample grid and the hf_ratio metric."""
-    from training.callbacks import HighFrequencyMetric, SampleGrid
+    from animegan.training.callbacks import HighFrequencyMetric, SampleGrid
 
     own = getattr(task, "epoch_callbacks", None)
     if own is not None:
@@ -186,7 +186,7 @@ def epoch_callbacks(task: TrainingTask, run_dir: Path, options: FitOptions) -> l
 
 def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | None = None) -> FitResult:
     """Train (or resume) ``task`` for ``options.epochs`` epochs in total; see the module docstring."""
-    from training.callbacks import (
+    from animegan.training.callbacks import (
         EpochCheckpoint,
         EpochLog,
         NaNGuard,
@@ -194,7 +194,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
         ProgressBar,
         tensorboard_callback,
     )
-    from training.checkpoints import CheckpointManager
+    from animegan.training.checkpoints import CheckpointManager
 
     run_dir = Path(options.run_dir)
     check_options(options)

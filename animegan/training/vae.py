@@ -17,11 +17,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from animegan.data.pipeline import PipelineConfig, training_dataset, validation_images
+from animegan.data.dataset import PipelineConfig, training_dataset, validation_images
 from animegan.losses.kl import gaussian_kl
 from animegan.losses.reconstruction import reconstruction_error
 from animegan.models.vae import ConvVAE, VAEConfig
-from training.base import GANTrainer, wrap_for_policy
+from animegan.training.base import GANTrainer, wrap_for_policy
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class VAETrainer(GANTrainer):
 
 @dataclass
 class VAETask:
-    """The ``training.fit`` task of a VAE run on one folder of images (see ``TrainingTask``)."""
+    """The ``animegan.training.fit`` task of a VAE run on one folder of images (see ``TrainingTask``)."""
 
     paths: tuple[Path, ...]
     config: VAEConfig

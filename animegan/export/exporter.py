@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from animegan.errors import AnimeGANError
-from export.atomic import check_output, directory_atomically, write_bytes_atomically, write_text_atomically
-from export.formats import FORMATS, QUANTIZATIONS
-from export.metadata import ExportMetadata, metadata_path
-from export.verify import DEFAULT_SIZES, Verification, sample_inputs, sample_latents, verification_sizes, verify
+from animegan.export.atomic import check_output, directory_atomically, write_bytes_atomically, write_text_atomically
+from animegan.export.formats import FORMATS, QUANTIZATIONS
+from animegan.inference.metadata import ExportMetadata, metadata_path
+from animegan.export.verify import DEFAULT_SIZES, Verification, sample_inputs, sample_latents, verification_sizes, verify
 
 DEFAULT_TFLITE_SIZE = (512, 512)  # fixed shape: what the GPU delegate needs; --dynamic for any size
 _SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}
@@ -79,7 +79,7 @@ def _check_options(output: Path, options: ExportOptions) -> None:
 
 
 def _check_model_options(model, options: ExportOptions) -> None:
-    from export.graph import is_latent
+    from animegan.export.graph import is_latent
 
     if is_latent(model):
         if options.input_size:
@@ -94,7 +94,7 @@ def keras_runner(model):
     """The Keras model as a numpy function (one tf.function for every input shape)."""
     import tensorflow as tf
 
-    from export.graph import input_spec
+    from animegan.export.graph import input_spec
 
     run = tf.function(lambda x: model(x, training=False), input_signature=[input_spec(model)], reduce_retracing=True)
     return lambda batch: run(np.asarray(batch, np.float32)).numpy()
@@ -124,7 +124,7 @@ def export_model(
     source: str | Path, output: str | Path, options: ExportOptions, report: Callable[[str], None] = print
 ) -> ExportResult:
     """Exports ``source`` (a .keras generator) to ``output``; AnimeGANError on any user-facing failure."""
-    from export.source import load_generator
+    from animegan.export.source import load_generator
 
     output = Path(output)
     _check_options(output, options)
@@ -144,11 +144,11 @@ def _check_stride(size: tuple[int, int] | None, stride: int) -> None:
 
 def _export_tflite(model, output: Path, options: ExportOptions, report) -> ExportResult:
     from animegan.inference.backends_tflite import TFLiteBackend
-    from export.calibration import DEFAULT_SIZE, calibration_images, calibration_latents
-    from export.gpu_report import gpu_report
-    from export.graph import is_latent, latent_dim
-    from export.source import metadata_for
-    from export.tflite import convert_tflite
+    from animegan.export.calibration import DEFAULT_SIZE, calibration_images, calibration_latents
+    from animegan.export.gpu_report import gpu_report
+    from animegan.export.graph import is_latent, latent_dim
+    from animegan.export.source import metadata_for
+    from animegan.export.tflite import convert_tflite
 
     latent = is_latent(model)
     size = None if options.dynamic or latent else tuple(options.input_size or DEFAULT_TFLITE_SIZE)
@@ -179,8 +179,8 @@ def _export_tflite(model, output: Path, options: ExportOptions, report) -> Expor
 def _export_savedmodel(model, output: Path, options: ExportOptions, report) -> ExportResult:
     import tensorflow as tf
 
-    from export.savedmodel import FLOAT, SERVING, build_archive, signatures_of
-    from export.source import metadata_for
+    from animegan.export.savedmodel import FLOAT, SERVING, build_archive, signatures_of
+    from animegan.export.source import metadata_for
 
     metadata = metadata_for(model, "savedmodel", signatures=signatures_of(model))
     verification = None
@@ -226,8 +226,8 @@ def _verify_uint8(model, serving, metadata: ExportMetadata, report) -> None:
 
 
 def _export_onnx(model, output: Path, options: ExportOptions, report) -> ExportResult:
-    from export.onnx import OnnxRunner, convert_onnx
-    from export.source import metadata_for
+    from animegan.export.onnx import OnnxRunner, convert_onnx
+    from animegan.export.source import metadata_for
 
     size = None if options.dynamic else (tuple(options.input_size) if options.input_size else None)
     content = convert_onnx(model, size)

@@ -12,7 +12,7 @@ One ``train_step`` per batch of real images in [-1, 1]:
 
 Which steps get R1 depends on the discriminator optimizer's step, and the random state (latents,
 mixing, augmentation, training noise) lives in seed generators that the checkpoint saves, so a run
-resumed by ``training.fit.fit`` continues exactly.
+resumed by ``animegan.training.fit.fit`` continues exactly.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from keras import ops
 from animegan.losses.adversarial import generator_adversarial_loss
 from animegan.losses.r1 import r1_penalty
 from animegan.models.stylegan_lite import StyleGANLiteConfig, StyleGANLiteDiscriminator, StyleGANLiteGenerator
-from training.base import GANTrainer, float32_copy
-from training.diffaugment import diff_augment, parse_policy
-from training.vae import image_batches
+from animegan.training.base import GANTrainer, float32_copy
+from animegan.training.diffaugment import diff_augment, parse_policy
+from animegan.training.vae import image_batches
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class StyleGANLiteTrainer(GANTrainer):
 
 @dataclass
 class StyleGANLiteTask:
-    """A StyleGAN-lite run on one folder of images: the ``training.fit`` task, with latent sample grids."""
+    """A StyleGAN-lite run on one folder of images: the ``animegan.training.fit`` task, with latent sample grids."""
 
     paths: tuple[Path, ...]
     config: StyleGANLiteConfig

@@ -3,7 +3,7 @@
 For one architecture, a generator per norm (seeded random weights: the same for every run) is
 converted to int8 TFLite at a fixed size, calibrated on the default synthetic photos or ``--calibration``
 photos, and compared with its own float Keras model on the verification inputs; the verdict uses the
-int8 threshold of ``export.verify``. A model whose float output is flat (untrained, unnormalized
+int8 threshold of ``animegan.export.verify``. A model whose float output is flat (untrained, unnormalized
 networks often draw a constant picture) is flagged: its PSNR proves nothing. ``animegan bench
 --int8-norms`` prints the table.
 """
@@ -43,11 +43,11 @@ def int8_quality_by_norm(
 
     from animegan.inference.backends_tflite import TFLiteBackend
     from animegan.models import build_generator
-    from export.calibration import calibration_images
-    from export.pipeline import keras_runner
-    from export.source import metadata_for
-    from export.tflite import convert_tflite
-    from export.verify import sample_inputs, verify
+    from animegan.export.calibration import calibration_images
+    from animegan.export.exporter import keras_runner
+    from animegan.export.source import metadata_for
+    from animegan.export.tflite import convert_tflite
+    from animegan.export.verify import sample_inputs, verify
 
     representative = calibration_images(calibration, size)
     inputs = sample_inputs([size], 2)

@@ -4,7 +4,7 @@ Any slow image filter, or any dataset of aligned (photo, target) pairs, becomes 
 generator: ``animegan make-pairs`` writes PAIRS_DIR/photos/NAME.png and PAIRS_DIR/targets/NAME.png,
 and this trainer fits the generator with an L1 loss, plus an optional LSGAN-style adversarial loss
 (``adversarial_weight`` > 0) whose discriminator sees targets as real and generated images as fake.
-It is a ``GANTrainer`` run by ``training.fit``, so checkpoints, exact resume and sample grids are the
+It is a ``GANTrainer`` run by ``animegan.training.fit``, so checkpoints, exact resume and sample grids are the
 same as for every other family.
 """
 
@@ -20,8 +20,8 @@ from keras import ops
 
 from animegan.errors import AnimeGANError
 from animegan.losses import GAN_LOSSES, discriminator_terms, generator_adversarial_loss
-from training.base import GANTrainer, adam
-from training.run_config import RunConfig, steps_per_epoch
+from animegan.training.base import GANTrainer, adam
+from animegan.training.run_config import RunConfig, steps_per_epoch
 
 ARCHITECTURES = ("animegan-v2", "animegan-v1")
 
@@ -132,7 +132,7 @@ def find_pairs(pairs_dir: str | Path) -> tuple[list[Path], list[Path]]:
     """(photos, targets) of PAIRS_DIR, matched by file name; every photo needs a target of the same size."""
     from PIL import Image
 
-    from animegan.data.pipeline import scan_image_folder
+    from animegan.data.dataset import scan_image_folder
 
     pairs_dir = Path(pairs_dir)
     if not pairs_dir.is_dir():
@@ -159,7 +159,7 @@ class DistillTask:
     """Pairs, validation photos and the compiled trainer of one distillation run (a ``fit.TrainingTask``)."""
 
     def __init__(self, config: DistillConfig, report=print):
-        from animegan.data.pipeline import scan_image_folder
+        from animegan.data.dataset import scan_image_folder
 
         self.config = config
         self.report = report
@@ -193,7 +193,7 @@ class DistillTask:
         return trainer
 
     def dataset(self, first_epoch: int, end_epoch: int):
-        from animegan.data.pipeline import PipelineConfig, paired_dataset
+        from animegan.data.dataset import PipelineConfig, paired_dataset
 
         c = self.config
         pipeline = PipelineConfig(
@@ -206,6 +206,6 @@ class DistillTask:
         return paired_dataset(self.photos, self.targets, pipeline, first_epoch, end_epoch)
 
     def validation_photos(self) -> np.ndarray:
-        from animegan.data.pipeline import validation_images
+        from animegan.data.dataset import validation_images
 
         return validation_images(self.val_paths, self.config.image_size, self.config.val_count)

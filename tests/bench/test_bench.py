@@ -3,7 +3,7 @@ import math
 import pytest
 
 from animegan.errors import AnimeGANError
-from export.bench import BenchOptions, run_bench
+from animegan.bench.bench import BenchOptions, run_bench
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 import pytest
 
-from export.int8_quality import int8_quality_by_norm
+from animegan.bench.int8_quality import int8_quality_by_norm
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from animegan.data.pipeline import (
+from animegan.data.dataset import (
     PipelineConfig,
     scan_image_folder,
     training_dataset,

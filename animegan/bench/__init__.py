@@ -1,0 +1,1 @@
+"""Benchmarks: every backend on this machine against a measured roofline (not export code)."""
