@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from animegan.cli import quiet_imports
 from animegan.errors import AnimeGANError
@@ -30,11 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         quiet_imports.install()
+    # SIGTERM (what `timeout`, `kill` and `docker stop` send) ends a run as Ctrl-C does: every temporary
+    # file is removed on the way out and the exit code is 130 (143 would hide that cleanup happened).
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.run(args) or 0)
     except AnimeGANError as error:

@@ -7,7 +7,6 @@ go through OpenCV instead. Every read or write problem becomes one `AnimeGANErro
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from animegan.atomic import open_for_writing
 from animegan.errors import AnimeGANError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
@@ -190,26 +190,12 @@ def write_image(
 
 
 def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
-    """Encode into a hidden temporary file beside `path`, then move it over `path` in one step."""
-    parent = path.parent
-    if parent.exists() and not parent.is_dir():
-        raise AnimeGANError(f"cannot write image {path}: {parent} is not a folder")
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    """Encode straight into the atomic writer's temporary file; an encoder error is one line."""
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        f = open(tmp, "xb")
-    except OSError as err:
-        raise AnimeGANError(f"cannot write image {path}: {_reason(err)}") from err
-    try:
-        with f:
+        with open_for_writing(path, what="image") as f:
             encode(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
     except _ENCODE_ERRORS as err:
         raise AnimeGANError(f"cannot write image {path}: {_reason(err)}") from err
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _check_arrays(rgb: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:

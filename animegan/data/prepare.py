@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from animegan.data.images import is_image_path, read_image, write_image
+from animegan.atomic import write_text
 from animegan.errors import AnimeGANError
 
 CANNY_THRESHOLDS = (100, 200)
@@ -166,16 +167,14 @@ def prepare_style_dataset(
 
     data_mean = data_mean_from_channel_means(np.stack(means))
     mean_path = out_dir / DATA_MEAN_FILE
-    _write_json_atomically(
-        mean_path,
-        {
-            "data_mean_bgr": [round(v, 4) for v in data_mean],
-            "images": len(written),
-            "size": size,
-            "definition": "per-channel offset (0-255) that AnimeGANv2 adds to each style image's B, G, R "
-            "so the style set's channel means become equal (tools/data_mean.py)",
-        },
-    )
+    payload = {
+        "data_mean_bgr": [round(v, 4) for v in data_mean],
+        "images": len(written),
+        "size": size,
+        "definition": "per-channel offset (0-255) that AnimeGANv2 adds to each style image's B, G, R "
+        "so the style set's channel means become equal (tools/data_mean.py)",
+    }
+    write_text(mean_path, json.dumps(payload, indent=2) + "\n")
     return PrepareReport(written, skipped, data_mean, mean_path)
 
 
@@ -190,13 +189,3 @@ def read_data_mean(data_dir: str | os.PathLike[str]) -> tuple[float, float, floa
     except (ValueError, KeyError, TypeError) as error:
         raise AnimeGANError(f"cannot read {path}: {error}") from None
     return b, g, r
-
-
-def _write_json_atomically(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(payload, indent=2) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from animegan.errors import AnimeGANError
-from animegan.export.atomic import check_output, directory_atomically, write_bytes_atomically, write_text_atomically
+from animegan.atomic import check_folder, replacing, write_bytes, write_text
 from animegan.export.formats import FORMATS, QUANTIZATIONS
 from animegan.inference.metadata import ExportMetadata, metadata_path
 from animegan.export.verify import DEFAULT_SIZES, Verification, sample_inputs, sample_latents, verification_sizes, verify
@@ -75,7 +75,7 @@ def _check_options(output: Path, options: ExportOptions) -> None:
         raise AnimeGANError(f"a {options.format} output must end in {suffix}, got {output}")
     if options.format == "savedmodel" and output.suffix in (".tflite", ".onnx", ".keras"):
         raise AnimeGANError(f"a SavedModel is a directory; {output} looks like a file name")
-    check_output(output, options.overwrite)
+    _check_output(output, options.overwrite)
 
 
 def _check_model_options(model, options: ExportOptions) -> None:
@@ -166,13 +166,13 @@ def _export_tflite(model, output: Path, options: ExportOptions, report) -> Expor
     for line in gpu.summary():
         report(line)
     if options.gpu_report:
-        write_text_atomically(options.gpu_report, gpu.full_text())
+        write_text(options.gpu_report, gpu.full_text())
     verification = None
     if options.verify:
         runner = TFLiteBackend(model_content=content, metadata=metadata)
         verification = _verify(model, runner, metadata, options, report)
-    write_bytes_atomically(output, content)
-    write_text_atomically(metadata_path(output), metadata.to_json())
+    write_bytes(output, content)
+    write_text(metadata_path(output), metadata.to_json())
     return ExportResult(output, metadata, verification, gpu.compatible)
 
 
@@ -184,7 +184,7 @@ def _export_savedmodel(model, output: Path, options: ExportOptions, report) -> E
 
     metadata = metadata_for(model, "savedmodel", signatures=signatures_of(model))
     verification = None
-    with directory_atomically(output) as temporary:
+    with replacing(output) as temporary:
         build_archive(model, metadata.stride).write_out(str(temporary), verbose=False)
         metadata_path(temporary).parent.mkdir(parents=True, exist_ok=True)
         metadata_path(temporary).write_text(metadata.to_json(), encoding="utf-8")
@@ -233,6 +233,13 @@ def _export_onnx(model, output: Path, options: ExportOptions, report) -> ExportR
     content = convert_onnx(model, size)
     metadata = metadata_for(model, "onnx", "none", size)
     verification = _verify(model, OnnxRunner(content), metadata, options, report) if options.verify else None
-    write_bytes_atomically(output, content)
-    write_text_atomically(metadata_path(output), metadata.to_json())
+    write_bytes(output, content)
+    write_text(metadata_path(output), metadata.to_json())
     return ExportResult(output, metadata, verification)
+
+
+def _check_output(path: Path, overwrite: bool) -> None:
+    """Before any work: an existing output needs ``--overwrite``, and the destination must be writable."""
+    if path.exists() and not overwrite:
+        raise AnimeGANError(f"{path} exists; pass --overwrite to replace it")
+    check_folder(path)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from animegan.atomic import replacing
 from animegan.errors import AnimeGANError
 
 # Which file a training run leaves for each family (the trainers' ``generators`` file stems).
@@ -133,19 +134,15 @@ def write_video(frames: np.ndarray, path: str | os.PathLike[str], fps: int = 24,
         pixels = pixels.repeat(upscale, axis=1).repeat(upscale, axis=2)
     # yuv420p needs even sizes.
     pixels = np.pad(pixels, ((0, 0), (0, pixels.shape[1] % 2), (0, pixels.shape[2] % 2), (0, 0)), mode="edge")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with av.open(str(temporary), mode="w", format="mp4") as container:
-            codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-            stream = container.add_stream(codec, rate=Fraction(fps))
-            stream.width, stream.height = pixels.shape[2], pixels.shape[1]
-            stream.pix_fmt = "yuv420p"
-            for frame in pixels:
-                container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-            container.mux(stream.encode())
-        os.replace(temporary, path)
-    except (OSError, av.FFmpegError) as error:
+        with replacing(path, what="video") as temporary:
+            with av.open(str(temporary), mode="w", format="mp4") as container:
+                codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+                stream = container.add_stream(codec, rate=Fraction(fps))
+                stream.width, stream.height = pixels.shape[2], pixels.shape[1]
+                stream.pix_fmt = "yuv420p"
+                for frame in pixels:
+                    container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+                container.mux(stream.encode())
+    except av.FFmpegError as error:
         raise AnimeGANError(f"cannot write video {path}: {error}") from error
-    finally:
-        temporary.unlink(missing_ok=True)

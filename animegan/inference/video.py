@@ -5,8 +5,8 @@ One video goes ``VideoReader`` (video_read.py) -> ``run_pipeline`` (video_pipeli
 ``pad_to_multiple`` and stacked ``batch_size`` at a time in the decode thread; the results are cropped,
 scaled back to the input's size and encoded in the encode thread.
 
-The result is written under a temporary name beside the output (``.NAME.partial.EXT``) and renamed into
-place only when complete, so an error or Ctrl-C never leaves a half-written file at the output path;
+The result is written under a temporary name beside the output (``animegan.atomic.temporary_path``) and
+renamed into place only when complete, so an error or Ctrl-C never leaves a half-written file at the output path;
 the temporary file is removed then. A truncated or damaged input is stylized as far as it can be read;
 the output is kept and the problem is reported (``VideoResult.problem``), which the CLI counts as a failure.
 """
@@ -24,6 +24,7 @@ import av
 import cv2
 import numpy as np
 
+from animegan.atomic import replacing
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import Backend
 from animegan.inference.inputs import Job
@@ -112,11 +113,6 @@ class FramePlan:
         )
 
 
-def partial_path(output: Path) -> Path:
-    """Where ``output`` is written until it is complete: hidden, marked partial, same suffix."""
-    return output.with_name(f".{output.stem}.partial{output.suffix}")
-
-
 def stylize_video(
     backend: Backend,
     job: Job,
@@ -131,36 +127,34 @@ def stylize_video(
         for stream in reader.dropped:
             note(f"note: {job.source}: dropping {stream.type} stream #{stream.index} ({_codec_name(stream)})")
         frames = FramePlan.plan(reader.info.height, reader.info.width, options.max_side, backend.stride)
-        job.output.parent.mkdir(parents=True, exist_ok=True)
-        temporary = partial_path(job.output)
         encode = EncodeOptions(options.codec, options.crf)
         writer = None
         written = 0
-        try:
-            writer = VideoWriter(temporary, reader.info, reader.audio, encode, name=job.output, note=note)
-            bar = progress(reader.info.expected_frames, job.source.name) if progress else nullcontext()
-            with bar as shown:
+        with replacing(job.output, what="video") as temporary:
+            try:
+                writer = VideoWriter(temporary, reader.info, reader.audio, encode, name=job.output, note=note)
+                bar = progress(reader.info.expected_frames, job.source.name) if progress else nullcontext()
+                with bar as shown:
 
-                def consume(chunk: Chunk) -> None:
-                    nonlocal written
-                    if chunk.output is not None:
-                        for rgb, (pts, duration) in zip(frames.from_model(chunk.output), chunk.stamps):
-                            writer.write_frame(rgb, pts, duration)
-                        written += len(chunk.stamps)
-                        if shown is not None:
-                            shown.update(len(chunk.stamps))
-                    for packet in chunk.extras:
-                        writer.write_packet(packet)
+                    def consume(chunk: Chunk) -> None:
+                        nonlocal written
+                        if chunk.output is not None:
+                            for rgb, (pts, duration) in zip(frames.from_model(chunk.output), chunk.stamps):
+                                writer.write_frame(rgb, pts, duration)
+                            written += len(chunk.stamps)
+                            if shown is not None:
+                                shown.update(len(chunk.stamps))
+                        for packet in chunk.extras:
+                            writer.write_packet(packet)
 
-                run_pipeline(_chunks(reader, frames, options.batch_size), _checked(backend, job), consume)
-            writer.close()
-        except av.error.FFmpegError as error:
-            _discard(writer, temporary)
-            raise AnimeGANError(f"cannot write {job.output}: {error}") from None
-        except BaseException:
-            _discard(writer, temporary)
-            raise
-        os.replace(temporary, job.output)
+                    run_pipeline(_chunks(reader, frames, options.batch_size), _checked(backend, job), consume)
+                writer.close()
+            except av.error.FFmpegError as error:
+                _abort(writer)
+                raise AnimeGANError(f"cannot write {job.output}: {error}") from None
+            except BaseException:
+                _abort(writer)
+                raise
         return VideoResult(job.output, written, reader.info.expected_frames, reader.incomplete())
 
 
@@ -236,10 +230,10 @@ def _checked(backend: Backend, job: Job) -> Callable[[np.ndarray], np.ndarray]:
     return run
 
 
-def _discard(writer: VideoWriter | None, temporary: Path) -> None:
+def _abort(writer: VideoWriter | None) -> None:
+    """Closes the half-written temporary; ``replacing`` then removes it."""
     if writer is not None:
         writer.abort()
-    temporary.unlink(missing_ok=True)
 
 
 def _codec_name(stream) -> str:

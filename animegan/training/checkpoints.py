@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from animegan.atomic import open_for_writing, remove_stale, write_text
 from animegan.errors import AnimeGANError
 
 CHECKPOINT_DIR = "checkpoints"
@@ -35,30 +35,6 @@ class Checkpoint:
     epoch: int
     path: Path
     state: dict
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return  # not possible on every platform; the rename is still atomic
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomically(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
 
 
 def _value(variable) -> np.ndarray:
@@ -83,7 +59,8 @@ class CheckpointManager:
                 value = arrays[f"{group}.{i:05d}"] = _value(variable)
                 manifest[group].append([getattr(variable, "path", ""), list(value.shape)])
         path = self.directory / f"epoch_{epoch:04d}.npz"
-        _write_atomically(path, lambda f: np.savez(f, **arrays))
+        with open_for_writing(path) as f:
+            np.savez(f, **arrays)
         record = {
             "format": FORMAT_VERSION,
             "epoch": epoch,
@@ -91,7 +68,7 @@ class CheckpointManager:
             "state": state or {},
             "variables": manifest,
         }
-        _write_atomically(self.directory / RECORD, lambda f: f.write(json.dumps(record, indent=1).encode()))
+        write_text(self.directory / RECORD, json.dumps(record, indent=1))
         self._prune(keep_name=path.name)
         return path
 
@@ -100,8 +77,7 @@ class CheckpointManager:
         for old in files[: max(0, len(files) - self.keep)]:
             if old.name != keep_name:
                 old.unlink(missing_ok=True)
-        for stale in self.directory.glob(".*.tmp"):  # left by a crash mid-write
-            stale.unlink(missing_ok=True)
+        remove_stale(self.directory)  # temporaries left by a killed run
 
     def latest(self) -> Checkpoint | None:
         """The last committed checkpoint, or None when there is none."""

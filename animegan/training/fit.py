@@ -24,6 +24,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from animegan.atomic import write_text
 from animegan.errors import AnimeGANError
 
 STRATEGIES = ("default", "mirrored")
@@ -135,11 +136,7 @@ def make_strategy(name: str):
 
 
 def save_run_config(run_dir: Path, config: dict) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / CONFIG_FILE
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_text(run_dir / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def load_run_config(run_dir: Path) -> dict:

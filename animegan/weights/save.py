@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from animegan.atomic import write_with
 
 
 def save_model_atomically(model, path: str | Path) -> Path:
-    """``model.save`` into a hidden temporary file beside ``path``, then an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
-    try:
-        model.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    """``model.save`` into a hidden temporary ``.keras`` beside ``path``, then an atomic rename."""
+    return write_with(path, model.save)

@@ -13,7 +13,8 @@ import pytest
 
 from animegan.errors import AnimeGANError
 from animegan.inference.inputs import Job
-from animegan.inference.video import VideoOptions, partial_path, stylize_video, stylize_videos
+from animegan.atomic import temporary_path
+from animegan.inference.video import VideoOptions, stylize_video, stylize_videos
 from animegan.inference.video_clips import inspect_clip, make_clip, truncate
 from animegan.inference.video_read import VideoReader, _rotation_matrix
 
@@ -207,7 +208,7 @@ def test_ctrl_c_leaves_no_file_at_the_output_path(clips, tmp_path):
     output = tmp_path / "out" / "rotated.mp4"
 
     def while_running():
-        assert partial_path(output).exists() and not output.exists()
+        assert temporary_path(output).exists() and not output.exists()
 
     with pytest.raises(KeyboardInterrupt):
         stylize_video(InterruptAfter(12, while_running), Job(clips["rotated"], output), VideoOptions(batch_size=4))

@@ -1,6 +1,8 @@
 """Atomic per-epoch checkpoints: round trip of every group, the commit record, pruning, mismatches."""
 
 import json
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -43,11 +45,14 @@ def test_keeps_the_newest_and_ignores_crash_leftovers(tmp_path):
     holder = Holder()
     for epoch in (1, 2, 3):
         manager.save(holder, epoch)
-    (tmp_path / "checkpoints" / ".epoch_0004.npz.dead.tmp").write_bytes(b"half")  # a kill mid-write
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid whose process is gone: what a kill -9 mid-write leaves behind
+    leftover = tmp_path / "checkpoints" / f".epoch_0004.npz.{dead.pid}.animegan-tmp.npz"
+    leftover.write_bytes(b"half")
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch_*")) == ["epoch_0002.npz", "epoch_0003.npz"]
     assert manager.latest().epoch == 3
     manager.save(holder, 4)
-    assert not list((tmp_path / "checkpoints").glob(".*.tmp"))
+    assert not leftover.exists()
 
 
 def test_mismatched_model_is_one_clear_error(tmp_path):
