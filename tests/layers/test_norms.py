@@ -56,3 +56,43 @@ def test_every_choice_builds_and_unknown_is_a_user_error():
         make_norm(kind)
     with pytest.raises(AnimeGANError, match="unknown normalization 'group'"):
         make_norm("group")
+
+
+def test_only_instance_and_layer_norm_need_statistics():
+    from animegan.layers.norms import needs_statistics
+
+    assert [needs_statistics(make_norm(kind)) for kind in NORMS] == [True, True, False, False]
+
+
+@pytest.mark.parametrize("kind,groups", [("instance", 4), ("layer", 1)])
+def test_weighted_moments_are_the_moments_of_the_weighted_pixels(kind, groups):
+    from animegan.layers.norms import weighted_moments
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(1.0, 2.0, (2, 6, 8, 4)).astype("float32")
+    weights = np.zeros((2, 6, 8, 1), "float32")
+    weights[0, :3] = 1.0  # the top half of the first picture
+    weights[1] = rng.uniform(0, 1, (6, 8, 1))  # fractional weights
+    mean, variance = (np.asarray(a) for a in weighted_moments(x, weights, groups))
+    for n in range(2):
+        g = x[n].reshape(6, 8, groups, 4 // groups)
+        w = np.broadcast_to(weights[n][:, :, :, None], g.shape)
+        m = (g * w).sum(axis=(0, 1, 3)) / w.sum(axis=(0, 1, 3))
+        v = ((g - m[None, None, :, None]) ** 2 * w).sum(axis=(0, 1, 3)) / w.sum(axis=(0, 1, 3))
+        np.testing.assert_allclose(mean[n], m, rtol=1e-5)
+        np.testing.assert_allclose(variance[n], v, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["instance", "layer"])
+def test_normalize_with_its_own_moments_is_the_layer(kind):
+    from animegan.layers.norms import normalize_with, weighted_moments
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(-0.5, 1.5, (2, 5, 7, 4)).astype("float32")
+    layer = make_norm(kind)
+    layer.build(x.shape)
+    _set_affine(layer, 4, rng)
+    mean, variance = weighted_moments(x, np.ones((2, 5, 7, 1), "float32"), layer.groups)
+    np.testing.assert_allclose(np.asarray(normalize_with(layer, x, mean, variance)), np.asarray(layer(x)), atol=1e-5)
+    shifted = np.asarray(normalize_with(layer, x, np.asarray(mean) + 1.0, variance))
+    assert np.abs(shifted - np.asarray(layer(x))).min() > 0.1  # the given statistics are what it uses
