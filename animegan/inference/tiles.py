@@ -2,6 +2,9 @@
 
 A model function is `fn(batch) -> batch`: float32 NHWC in [-1, 1] in, the same shape out, with H and W
 multiples of `stride`. Tiling keeps the model's memory bounded by the tile size whatever the image size.
+Images may be float in [-1, 1] or uint8 / uint16 pixels: integer images are converted tile by tile
+(`model_input`), so a huge photo never exists as a whole float32 copy, and with `out=` the result is
+written band by band into an array the caller owns (a uint8 picture, say), never as a whole float64 sum.
 
 How tiles are blended: neighbouring tiles share at least `overlap` pixels. On each side of a tile that
 faces another tile (not the image border) its weight rises over `overlap` pixels with a raised cosine;
@@ -9,6 +12,10 @@ the outer quarter of that band has weight zero, because a tile's outermost pixel
 model's own padding instead of real neighbours. The result is the weighted sum over the accumulated
 weight. Where two tiles share exactly `overlap` pixels their weights sum to one (a plain cross-fade), and a
 model whose receptive field reaches at most `overlap // 4` pixels gives exactly what `run_whole` gives.
+
+Each tile also *owns* the pixels nearer to it than to its neighbours (`TilePlan.owned`): the owned
+regions partition the padded image, which is how whole-image sums are gathered tile by tile
+(`animegan.inference.whole_statistics`).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import numpy as np
 from animegan.errors import AnimeGANError
 
 ModelFn = Callable[[np.ndarray], np.ndarray]
+Finished = Callable[[int, np.ndarray], None]  # (first row, float32 rows in [-1, 1]) of the result
 
 
 def pad_to_multiple(img: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -42,11 +50,20 @@ def pad_to_multiple(img: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[i
     return padded, (h, w)
 
 
+def model_input(pixels: np.ndarray) -> np.ndarray:
+    """float32 in [-1, 1]: uint8 and uint16 pixels are scaled, floats taken as already in [-1, 1]."""
+    if pixels.dtype == np.uint8:
+        return pixels.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
+    if pixels.dtype == np.uint16:
+        return pixels.astype(np.float32) * np.float32(2.0 / 65535.0) - np.float32(1.0)
+    return np.asarray(pixels, dtype=np.float32)
+
+
 def run_whole(fn: ModelFn, img: np.ndarray, stride: int = 4) -> np.ndarray:
     """Run `fn` on the whole image (H, W, C) in one call: pad to `stride`, run, crop back to (H, W)."""
     img = _as_image(img)
     padded, (h, w) = pad_to_multiple(img, stride)
-    out = _call(fn, padded[None])[0]
+    out = call_model(fn, model_input(padded)[None])[0]
     return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
 
 
@@ -58,12 +75,14 @@ def run_tiled(
     stride: int = 4,
     batch_size: int = 1,
     progress: Callable[[int], object] | None = None,
-) -> np.ndarray:
+    finished: Finished | None = None,
+) -> np.ndarray | None:
     """Run `fn` on overlapping `tile` x `tile` pieces of img (H, W, C) and blend them seamlessly.
 
     Tiles go through `fn` `batch_size` at a time; `progress`, if given, is called after each batch
     with the number of tiles that batch finished (so `tqdm.update` fits; `count_tiles` gives the total).
-    An image no larger than one tile is run whole.
+    An image no larger than one tile is run whole. With `finished`, the result is not returned but
+    handed over in bands of rows as soon as no later tile touches them (float32, [-1, 1], cropped to W).
     """
     _check_tiling(tile, overlap, stride, batch_size)
     img = _as_image(img)
@@ -72,26 +91,20 @@ def run_tiled(
         out = run_whole(fn, img, stride)
         if progress is not None:
             progress(1)
-        return out
-    padded, _ = pad_to_multiple(img, stride)
-    rows = _plan_axis(padded.shape[0], tile, overlap, stride)
-    cols = _plan_axis(padded.shape[1], tile, overlap, stride)
-    # float64 so that blending identical tile outputs gives back exactly the float32 values.
-    acc = np.zeros(padded.shape, dtype=np.float64)
-    places = [(i, j) for i in range(len(rows.starts)) for j in range(len(cols.starts))]
+        return _hand_over(out, finished)
+    plan = plan_tiles(h, w, tile, overlap, stride)
+    result = np.empty((h, w, img.shape[2]), np.float32) if finished is None else None
+    blender = _Blender(plan, img.shape[2], finished or (lambda row, rows: _store(result, row, rows)))
+    places = plan.places
     for first in range(0, len(places), batch_size):
         batch = places[first : first + batch_size]
-        tiles = [padded[rows.window(i), cols.window(j)] for i, j in batch]
-        outputs = _call(fn, np.stack(tiles))
+        outputs = call_model(fn, np.stack([plan.tile(img, i, j) for i, j in batch]))
         for (i, j), out in zip(batch, outputs):
-            weight = rows.masks[i][:, None, None] * cols.masks[j][None, :, None]
-            acc[rows.window(i), cols.window(j)] += out * weight
+            blender.add(i, j, out)
         if progress is not None:
             progress(len(batch))
-    # The masks are separable, so the accumulated weight is the outer product of per-axis sums.
-    acc /= rows.total[:, None, None]
-    acc /= cols.total[None, :, None]
-    return acc[:h, :w].astype(np.float32)
+    blender.close()
+    return result
 
 
 def count_tiles(height: int, width: int, tile: int = 512, overlap: int = 32, stride: int = 4) -> int:
@@ -106,15 +119,124 @@ def count_tiles(height: int, width: int, tile: int = 512, overlap: int = 32, str
 
 @dataclass(frozen=True)
 class _AxisPlan:
-    """Where tiles start along one axis, each tile's 1-D weight, and the weights' sum per pixel."""
+    """Where tiles start along one axis, each tile's 1-D weight, the weights' sum, and what each tile owns."""
 
     size: int
     starts: tuple[int, ...]
     masks: tuple[np.ndarray, ...]
     total: np.ndarray
+    owned: tuple[tuple[int, int], ...]  # (first, last + 1) in tile coordinates; they partition the axis
 
     def window(self, index: int) -> slice:
         return slice(self.starts[index], self.starts[index] + self.size)
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """The tiles of an `height` x `width` image (before padding to the stride) and how they blend."""
+
+    height: int
+    width: int
+    stride: int
+    rows: _AxisPlan
+    cols: _AxisPlan
+
+    @property
+    def places(self) -> list[tuple[int, int]]:
+        return [(i, j) for i in range(len(self.rows.starts)) for j in range(len(self.cols.starts))]
+
+    @property
+    def tile_shape(self) -> tuple[int, int]:
+        return self.rows.size, self.cols.size
+
+    def tile(self, img: np.ndarray, i: int, j: int) -> np.ndarray:
+        """Tile (i, j) as float32 model input, padded on the fly as `pad_to_multiple` pads the image."""
+        rows = _padded_index(self.rows.window(i), self.height)
+        cols = _padded_index(self.cols.window(j), self.width)
+        return model_input(img[rows][:, cols])
+
+    def owned(self, i: int, j: int) -> np.ndarray:
+        """(size, size, 1) float32 mask of the pixels tile (i, j) owns: 1 inside, 0 elsewhere."""
+        (top, bottom), (left, right) = self.rows.owned[i], self.cols.owned[j]
+        mask = np.zeros(self.tile_shape + (1,), np.float32)
+        mask[top:bottom, left:right] = 1.0
+        return mask
+
+
+def plan_tiles(height: int, width: int, tile: int = 512, overlap: int = 32, stride: int = 4) -> TilePlan:
+    _check_tiling(tile, overlap, stride, 1)
+    rows = _plan_axis(height + (-height % stride), tile, overlap, stride)
+    cols = _plan_axis(width + (-width % stride), tile, overlap, stride)
+    return TilePlan(height, width, stride, rows, cols)
+
+
+def _padded_index(window: slice, length: int) -> np.ndarray:
+    """Source rows of a window of the image padded at the end (reflect, or edge where too short)."""
+    index = np.arange(window.start, window.stop)
+    extra = max(0, window.stop - length)
+    if extra == 0:
+        return index
+    if extra < length:
+        return np.where(index < length, index, 2 * (length - 1) - index)
+    return np.minimum(index, length - 1)
+
+
+class _Blender:
+    """Accumulates weighted tiles in a band of one tile's height and hands rows over once complete.
+
+    Tiles must arrive in row-major order (the order of `TilePlan.places`).
+    """
+
+    def __init__(self, plan: TilePlan, channels: int, finished: Finished):
+        self.plan = plan
+        self.finished = finished
+        width = plan.cols.total.shape[0]
+        self.band = np.zeros((plan.rows.size, width, channels), np.float64)
+        self.top = 0  # image row of band[0]
+        self.emitted = 0  # rows already handed over
+
+    def add(self, i: int, j: int, out: np.ndarray) -> None:
+        rows, cols = self.plan.rows, self.plan.cols
+        self._advance(rows.starts[i])
+        weight = rows.masks[i][:, None, None] * cols.masks[j][None, :, None]
+        offset = rows.starts[i] - self.top
+        self.band[offset : offset + rows.size, cols.window(j)] += out * weight
+
+    def _advance(self, start: int) -> None:
+        """Rows above `start` get no more tiles: hand them over and move the band down to `start`."""
+        if start <= self.top:
+            return
+        self._emit(start)
+        shift = start - self.top
+        self.band[:-shift] = self.band[shift:]
+        self.band[-shift:] = 0.0
+        self.top = start
+
+    def _emit(self, stop: int) -> None:
+        stop = min(stop, self.plan.height)
+        if stop <= self.emitted:
+            return
+        rows = slice(self.emitted - self.top, stop - self.top)
+        block = self.band[rows, : self.plan.width]
+        # The masks are separable, so the accumulated weight is the outer product of per-axis sums.
+        block = block / self.plan.rows.total[self.emitted : stop, None, None]
+        block = block / self.plan.cols.total[None, : self.plan.width, None]
+        self.finished(self.emitted, block.astype(np.float32))
+        self.emitted = stop
+
+    def close(self) -> None:
+        self._emit(self.plan.height)
+
+
+def _store(result: np.ndarray, row: int, rows: np.ndarray) -> None:
+    result[row : row + rows.shape[0]] = rows
+
+
+def _hand_over(out: np.ndarray, finished: Finished | None) -> np.ndarray | None:
+    if finished is None:
+        return out
+    finished(0, out)
+    return None
 
 
 def _plan_axis(length: int, tile: int, overlap: int, stride: int) -> _AxisPlan:
@@ -131,7 +253,15 @@ def _plan_axis(length: int, tile: int, overlap: int, stride: int) -> _AxisPlan:
             mask[size - overlap :] *= ramp[::-1]
         masks.append(mask)
         total[start : start + size] += mask
-    return _AxisPlan(size=size, starts=starts, masks=tuple(masks), total=total)
+    # A tile owns up to the middle of its overlap with the next one, kept on the stride grid.
+    bounds = [0] + [_on_grid((starts[k] + starts[k - 1] + size) // 2, stride) for k in range(1, len(starts))]
+    bounds.append(length)
+    owned = tuple((bounds[k] - start, bounds[k + 1] - start) for k, start in enumerate(starts))
+    return _AxisPlan(size=size, starts=starts, masks=tuple(masks), total=total, owned=owned)
+
+
+def _on_grid(value: int, stride: int) -> int:
+    return value - value % stride
 
 
 def _tile_starts(length: int, tile: int, overlap: int, stride: int) -> tuple[int, ...]:
@@ -167,13 +297,15 @@ def _check_tiling(tile: int, overlap: int, stride: int, batch_size: int) -> None
 
 
 def _as_image(img: np.ndarray) -> np.ndarray:
-    img = np.asarray(img, dtype=np.float32)
+    img = np.asarray(img)
+    if img.dtype not in (np.uint8, np.uint16):
+        img = img.astype(np.float32, copy=False)
     if img.ndim != 3:
         raise ValueError(f"expected an image of shape (H, W, C), got {img.shape}")
     return img
 
 
-def _call(fn: ModelFn, batch: np.ndarray) -> np.ndarray:
+def call_model(fn: ModelFn, batch: np.ndarray) -> np.ndarray:
     out = np.asarray(fn(batch))
     if out.shape != batch.shape:
         raise AnimeGANError(

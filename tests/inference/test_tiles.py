@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from animegan.errors import AnimeGANError
-from animegan.inference.tiles import count_tiles, pad_to_multiple, run_tiled, run_whole
+from animegan.inference.tiles import count_tiles, model_input, pad_to_multiple, plan_tiles, run_tiled, run_whole
 
 
 def box_blur(batch: np.ndarray, radius: int = 1) -> np.ndarray:
@@ -131,3 +131,39 @@ def test_small_image_runs_whole(image):
 def test_bad_tiling_arguments(image, tile, overlap, stride, message):
     with pytest.raises(AnimeGANError, match=message):
         run_tiled(box_blur, image, tile=tile, overlap=overlap, stride=stride)
+
+
+def test_owned_regions_partition_the_padded_image():
+    plan = plan_tiles(70, 90, tile=32, overlap=8, stride=4)
+    cover = np.zeros((72, 92))
+    for i, j in plan.places:
+        rows, cols = plan.rows.window(i), plan.cols.window(j)
+        cover[rows, cols] += plan.owned(i, j)[..., 0]
+    np.testing.assert_array_equal(cover, 1.0)
+    for first, stop in plan.rows.owned + plan.cols.owned:
+        assert first % 4 == 0 and 0 <= first < stop <= 32
+
+
+def test_integer_pixels_are_converted_tile_by_tile(image):
+    pixels = np.rint((image + 1.0) * 127.5).astype(np.uint8)
+    seen = []
+
+    def fn(batch):
+        seen.append(batch.dtype)
+        return box_blur(batch)
+
+    tiled = run_tiled(fn, pixels, tile=32, overlap=8, stride=4)
+    expected = run_tiled(box_blur, pixels.astype(np.float32) / 127.5 - 1.0, tile=32, overlap=8, stride=4)
+    np.testing.assert_allclose(tiled, expected, atol=1e-6)
+    assert set(seen) == {np.dtype(np.float32)}
+    assert model_input(np.array([0, 65535], np.uint16)).tolist() == [-1.0, 1.0]
+
+
+def test_finished_bands_hand_over_every_row_once(image):
+    bands = []
+    assert run_tiled(box_blur, image, tile=32, overlap=8, stride=4, finished=lambda row, rows: bands.append((row, rows))) is None
+    assert [row for row, _ in bands] == sorted(row for row, _ in bands) and bands[0][0] == 0
+    stitched = np.concatenate([rows for _, rows in bands])
+    assert stitched.shape == image.shape
+    np.testing.assert_array_equal(stitched, run_tiled(box_blur, image, tile=32, overlap=8, stride=4))
+    assert len(bands) > 1 and max(rows.shape[0] for _, rows in bands) <= 32  # never the whole image at once
