@@ -3,14 +3,9 @@
 import numpy as np
 import pytest
 
-from animegan.inference.tiles import plan_tiles, run_tiled, run_whole
-from animegan.inference.whole_statistics import (
-    Statistics,
-    coarse_copy,
-    whole_statistics,
-    with_statistics,
-)
 from animegan.export.verify import psnr
+from animegan.inference.tiles import plan_tiles, run_tiled, run_whole
+from animegan.inference.whole_statistics import Statistics, _Moments, coarse_copy, run_with_whole_statistics
 from animegan.layers.norm_sites import NormSite
 
 
@@ -33,12 +28,11 @@ def _norm(x, mask, own, mean, variance, groups):
 
 
 class TwoSiteNet:
-    """Layer norm at full size, leaky ReLU, 2x2 pooling, instance norm at half size, nearest up, tanh."""
+    """Layer norm at full size, leaky ReLU, 2x2 pooling, instance norm at half size, nearest up, tanh:
+    no receptive field beyond a 2x2 cell, so tiles with the right statistics give the whole image."""
 
     sites = (NormSite("a", 1, 1), NormSite("b", 3, 2))
     max_size = None
-    stride = 4
-    name = "numpy"
 
     def __init__(self):
         self.calls = []
@@ -52,8 +46,10 @@ class TwoSiteNet:
         return y.astype(np.float32), [ma, mb], [va, vb]
 
     def plain(self, batch):
-        neutral = Statistics.neutral(self.sites).batch(batch.shape[0])
-        return self(batch, np.ones(batch.shape[:3] + (1,), np.float32), 1.0, *neutral)[0]
+        return self(batch, np.ones(batch.shape[:3] + (1,), np.float32), 1.0, *Statistics.neutral(self.sites).batch(len(batch)))[0]
+
+    def fixed(self, statistics):
+        return lambda batch: self(batch, np.ones(batch.shape[:3] + (1,), np.float32), 0.0, *statistics.batch(len(batch)))[0]
 
 
 @pytest.fixture
@@ -70,15 +66,25 @@ def test_the_two_grid_statistics_make_tiles_match_the_whole_image(photo):
     net = TwoSiteNet()
     whole = run_whole(net.plain, photo, 4)
     naive = run_tiled(net.plain, photo, tile=48, overlap=8, stride=4)
-    plan = plan_tiles(96, 136, 48, 8, 4)
     net.calls.clear()
-    statistics = whole_statistics(net, photo, plan, coarse_pixels=34 * 24)
-    # One coarse pass (own statistics), one fine pass over every tile (fixed), one correction pass (own).
-    calls = [(shape, own) for shape, own in net.calls]
-    assert calls == [((1, 24, 32, 3), 1.0)] + [((1, 48, 48, 3), 0.0)] * len(plan.places) + [((1, 24, 32, 3), 1.0)]
-    tiled = run_tiled(with_statistics(net, statistics), photo, tile=48, overlap=8, stride=4)
+    tiled, run = run_with_whole_statistics(net, photo, 48, 8, 4, coarse_pixels=34 * 24)
     assert psnr(naive, whole) < 20  # each tile's own statistics: visibly off
-    assert psnr(tiled, whole) > 60
+    assert psnr(tiled, whole) > 60 and run.passes == 2 and run.change < 0.01
+    # Coarse (own statistics), the tiles (fixed), the correction on the copy (own), the tiles again.
+    tiles = [((1, 48, 48, 3), 0.0)] * len(plan_tiles(96, 136, 48, 8, 4).places)
+    assert net.calls == [((1, 24, 32, 3), 1.0)] + tiles + [((1, 24, 32, 3), 1.0)] + tiles
+
+
+def test_one_pass_when_the_copy_already_agrees(photo):
+    """A photo in 4x4 blocks loses nothing at half size: the copy's statistics are the photo's."""
+    smooth = np.repeat(np.repeat(photo[::4, ::4], 4, axis=0), 4, axis=1)
+    net = TwoSiteNet()
+    tiled, run = run_with_whole_statistics(net, smooth, 48, 8, 4, coarse_pixels=10**6, tolerance=0.05)
+    assert run.passes == 1 and run.change <= 0.05
+    assert psnr(tiled, run_whole(net.plain, smooth, 4)) > 40
+    _, forced = run_with_whole_statistics(net, photo, 48, 8, 4, coarse_pixels=34 * 24, tolerance=0.0, passes=3)
+    _, twice = run_with_whole_statistics(net, photo, 48, 8, 4, coarse_pixels=34 * 24, tolerance=0.0)
+    assert forced.passes == 3 and twice.passes == 2 and forced.change < twice.change  # a second correction
 
 
 def test_exact_statistics_give_the_whole_image_and_tiles_sum_them_back(photo):
@@ -86,13 +92,16 @@ def test_exact_statistics_give_the_whole_image_and_tiles_sum_them_back(photo):
     whole = run_whole(net.plain, photo, 4)
     _, means, variances = net(photo[None], np.ones((1, 96, 136, 1), np.float32), 1.0, *Statistics.neutral(net.sites).batch(1))
     exact = Statistics(tuple(m[0] for m in means), tuple(v[0] for v in variances))
-    tiled = run_tiled(with_statistics(net, exact), photo, tile=48, overlap=8, stride=4)
-    np.testing.assert_allclose(tiled, whole, atol=1e-5)
-    from animegan.inference.whole_statistics import _fine
+    np.testing.assert_allclose(run_tiled(net.fixed(exact), photo, tile=48, overlap=8, stride=4), whole, atol=1e-5)
+    moments = _Moments(net.sites, exact)
 
-    plan = plan_tiles(96, 136, 48, 8, 4)
-    summed = _fine(net, photo, plan, exact, 3, None)
-    assert summed.change(exact) < 1e-6  # the owned regions partition the image
+    def measure(batch, masks):
+        out, m, v = net(batch, masks, 0.0, *exact.batch(len(batch)))
+        moments.add(masks, m, v)
+        return out
+
+    run_tiled(measure, photo, tile=48, overlap=8, stride=4, batch_size=3, owned=True)
+    assert moments.result().change(exact) < 1e-6  # the owned regions partition the image
 
 
 def test_coarse_copy_stays_on_the_stride_grid_within_its_pixels_and_size():
