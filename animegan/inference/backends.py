@@ -17,8 +17,12 @@ from animegan.errors import AnimeGANError
 
 
 class Backend(Protocol):
+    """``statistics``: the same model taking and giving whole-image normalization statistics (a
+    ``whole_statistics.StatisticsRunner``), or None when the model file cannot (an older export)."""
+
     name: str
     stride: int
+    statistics: object | None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray: ...
 
@@ -47,9 +51,32 @@ class KerasBackend:
             input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)],
             reduce_retracing=True,
         )
+        self._statistics = None
+        self._memory = None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self._run(np.asarray(batch, np.float32)).numpy()
+        from animegan.inference.memory import tensorflow_call
+
+        return tensorflow_call(self._run, np.asarray(batch, np.float32)).numpy()
+
+    @property
+    def memory_per_pixel(self) -> float:
+        """Peak bytes per input pixel while running (``inference.memory``)."""
+        if self._memory is None:
+            from animegan.inference.memory import RUNTIME_FACTORS
+            from animegan.models.footprint import activation_bytes
+
+            self._memory = activation_bytes(self.model) * RUNTIME_FACTORS["tensorflow"]
+        return self._memory
+
+    @property
+    def statistics(self):
+        """Built on first use: tracing the statistics graph costs a second or two."""
+        if self._statistics is None:
+            from animegan.inference.backends_statistics import KerasStatistics
+
+            self._statistics = KerasStatistics(self.model)
+        return self._statistics
 
 
 def _is_keras(path: Path) -> bool:

@@ -1,12 +1,30 @@
-"""Stylizes one image array with a backend: reflect-pad to the stride, optional tiles, crop back."""
+"""Stylizes one image array with a backend, whole or in tiles that look like the whole image.
+
+A photo runs whole when the model's estimated need fits the memory budget (``inference.memory``), else
+in the largest tiles that fit; ``tile`` forces a tile size. Tiles normalize with whole-image statistics
+(``inference.whole_statistics``) when the backend can take them. Out of memory on a batch (a GPU's),
+the photo runs again in tiles half the size, down to ``memory.MIN_TILE``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from animegan.errors import AnimeGANError
 from animegan.inference.backends import Backend
-from animegan.inference.tiles import run_tiled, run_whole
+from animegan.inference.memory import DEFAULT_MAX_MEMORY, MIN_TILE, OutOfMemory, plan_memory, smaller_tile
+from animegan.inference.tiles import Finished, run_tiled, run_whole
+from animegan.inference.whole_statistics import run_with_whole_statistics
+
+Report = Callable[[str], object]
+# The photo's own buffers per pixel while tiled: float RGB input and its [-1, 1] copy, the result and its
+# clipped copy; integer pixels: uint8 input and output (a whole run adds memory.WHOLE_IMAGE_BYTES).
+FLOAT_IMAGE_BYTES = 4 * 12.0
+PIXEL_IMAGE_BYTES = 2 * 3.0
 
 
 def limit_side(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
@@ -26,16 +44,155 @@ def stylize_array(
     tile: int | None = None,
     tile_overlap: int = 32,
     batch_size: int = 1,
+    max_memory: int | None = DEFAULT_MAX_MEMORY,
+    report: Report | None = None,
 ) -> np.ndarray:
-    """``rgb`` float [0, 1] HxWx3 to the stylized image, same size (``max_side`` limits the work size)."""
+    """``rgb`` float [0, 1] HxWx3 to the stylized image, same size (``max_side`` limits the work size).
+
+    ``max_memory`` (bytes, None for no limit) picks tiles when the photo would need more; ``report``
+    gets one line when it does.
+    """
     height, width = rgb.shape[:2]
     work = limit_side(rgb, max_side)
     x = work.astype(np.float32) * 2.0 - 1.0
-    if tile and max(x.shape[:2]) > tile:
-        y = run_tiled(backend, x, tile=tile, overlap=tile_overlap, stride=backend.stride, batch_size=batch_size)
-    else:
-        y = run_whole(backend, x, stride=backend.stride)
+    options = _Options(tile, tile_overlap, batch_size, max_memory, report, FLOAT_IMAGE_BYTES)
+    y = _run_model(backend, x, options)
     out = np.clip((y + 1.0) / 2.0, 0.0, 1.0)
     if out.shape[:2] != (height, width):
         out = np.clip(cv2.resize(out, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
     return out
+
+
+def stylize_pixels(
+    backend: Backend,
+    pixels: np.ndarray,
+    max_side: int | None = None,
+    tile: int | None = None,
+    tile_overlap: int = 32,
+    batch_size: int = 1,
+    max_memory: int | None = DEFAULT_MAX_MEMORY,
+    report: Report | None = None,
+) -> np.ndarray:
+    """uint8 (or uint16) RGB HxWx3 to stylized pixels of the same type and size, never a whole float copy.
+
+    The photo is converted tile by tile and the result written band by band, so a 20000x20000 photo
+    needs its two integer copies plus what one tile needs.
+    """
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"expected uint8 or uint16 pixels, got {pixels.dtype}")
+    height, width = pixels.shape[:2]
+    work = limit_side(pixels, max_side)
+    top = float(np.iinfo(pixels.dtype).max)
+    out = np.empty(work.shape[:2] + (3,), pixels.dtype)
+
+    def finished(row: int, rows: np.ndarray) -> None:
+        out[row : row + rows.shape[0]] = np.rint(np.clip((rows + 1.0) * 0.5, 0.0, 1.0) * top)
+
+    options = _Options(tile, tile_overlap, batch_size, max_memory, report, PIXEL_IMAGE_BYTES)
+    _run_model(backend, work, options, finished)
+    if out.shape[:2] != (height, width):
+        out = cv2.resize(out, (width, height), interpolation=cv2.INTER_CUBIC)
+    return out
+
+
+def _quiet(line: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class _Options:
+    tile: int | None
+    overlap: int
+    batch_size: int
+    max_memory: int | None
+    report: Report | None
+    image_bytes: float  # the photo's own buffers per pixel
+
+    def note(self, line: str) -> None:
+        (self.report or _quiet)(line)
+
+
+def _run_model(backend: Backend, x: np.ndarray, options: _Options, finished: Finished | None = None):
+    """The model on image ``x`` ([-1, 1] floats or integer pixels): whole, or tiled as the budget says."""
+    height, width = x.shape[:2]
+    tile, coarse_pixels = options.tile, None
+    if options.max_memory:
+        plan = plan_memory(
+            options.max_memory, height, width, backend_memory(backend), options.image_bytes, backend.stride, options.overlap
+        )
+        coarse_pixels = plan.coarse_pixels
+        if tile is None and plan.tile is not None:
+            tile = plan.tile
+            options.note(plan.note(height, width))
+    fixed = getattr(backend, "input_size", None)
+    if tile and fixed:  # a fixed-shape export tiles a larger image itself: outer tiles must fit it
+        tile = min(tile, min(fixed) - min(fixed) % backend.stride)
+    while True:
+        try:
+            if tile is None or max(height, width) <= tile:
+                out = run_whole(backend, x, backend.stride)
+                if finished is None:
+                    return out
+                finished(0, out)
+                return None
+            return _run_tiles(backend, x, tile, options, coarse_pixels, finished)
+        except OutOfMemory:
+            current = tile or max(height, width) - max(height, width) % backend.stride
+            tile = smaller_tile(current, backend.stride, options.overlap)
+            if tile is None:
+                raise AnimeGANError(
+                    f"out of memory even in {MIN_TILE}-pixel tiles on {width}x{height}; try --max-side"
+                ) from None
+            options.note(f"out of memory at {current} pixels; retrying in {tile}-pixel tiles")
+
+
+def backend_memory(backend: Backend) -> float:
+    """Bytes per pixel the backend's model needs while running (its estimate, or a safe default)."""
+    from animegan.inference.memory import FALLBACK_ACTIVATION_BYTES
+
+    return float(getattr(backend, "memory_per_pixel", None) or FALLBACK_ACTIVATION_BYTES)
+
+
+def _run_tiles(backend: Backend, x: np.ndarray, tile: int, options: _Options, coarse_pixels, finished):
+    stride, overlap, batch = backend.stride, options.overlap, options.batch_size
+    runner = getattr(backend, "statistics", None)
+    if runner is not None and runner.sites:
+        coarse = coarse_pixels or 4 * tile * tile
+        return run_with_whole_statistics(runner, x, tile, overlap, stride, coarse, batch, finished)[0]
+    if runner is None:
+        options.note(
+            f"note: {backend.name} model without a statistics signature: tiles use their own normalization "
+            "statistics (re-export it with this version for tiles that match the whole image)"
+        )
+    return run_tiled(backend, x, tile, overlap, stride, batch, finished=finished)
+
+
+class _Budgeted:
+    """A backend whose batches that would need more than ``max_memory`` run frame by frame, tiled if needed."""
+
+    def __init__(self, backend: Backend, max_memory: int, report: Report | None):
+        self.backend = backend
+        self.name, self.stride = backend.name, backend.stride
+        self.statistics = getattr(backend, "statistics", None)
+        self.options = _Options(None, 32, 1, max_memory, report, FLOAT_IMAGE_BYTES)
+        self.noted = False
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        n, height, width = batch.shape[:3]
+        per_frame = backend_memory(self.backend)
+        whole = plan_memory(self.options.max_memory, height, width, n * per_frame, 0.0, self.stride, 32)
+        if whole.tile is None:
+            return self.backend(batch)
+        one = plan_memory(self.options.max_memory, height, width, per_frame, 0.0, self.stride, 32)
+        if one.tile is None:
+            return np.concatenate([self.backend(frame[None]) for frame in batch])
+        if not self.noted:
+            self.noted = True
+            self.options.note(f"video frames: {one.note(height, width)}")
+        quiet = _Options(None, 32, 1, self.options.max_memory, None, FLOAT_IMAGE_BYTES)
+        return np.stack([_run_model(self.backend, frame, quiet) for frame in batch])
+
+
+def with_memory_budget(backend: Backend, max_memory: int | None, report: Report | None = None) -> Backend:
+    """``backend`` for callers that send whole batches (video): frames over the budget run in tiles."""
+    return backend if not max_memory else _Budgeted(backend, max_memory, report)
