@@ -93,6 +93,45 @@ def read_image(path: str | os.PathLike[str]) -> LoadedImage:
         raise AnimeGANError(f"cannot read image {path}: {_reason(err)}") from err
 
 
+def read_pixels(path: str | os.PathLike[str]) -> LoadedImage:
+    """Like `read_image`, but the arrays stay integers: uint8 for 8-bit sources, uint16 for deeper ones.
+
+    An 8-bit photo is never turned into float32, which would take four times its size (a 20000x20000
+    RGB photo: 1.2 GB as uint8, 4.8 GB as float32). Deeper sources (rare) go through `read_image`.
+    """
+    path = Path(path)
+    image = None
+    try:
+        with Image.open(path) as img:
+            if not (_is_16bit_colour(img) or img.mode in _GRAY16_MODES or img.mode == "F"):
+                image = _decode_8bit(img)
+    except _DECODE_ERRORS as err:
+        raise AnimeGANError(f"cannot read image {path}: {_reason(err)}") from err
+    except FileNotFoundError:
+        pass  # read_image below gives the usual message
+    if image is not None:
+        return image
+    loaded = read_image(path)
+    return LoadedImage(
+        _quantize(loaded.rgb, 65535, np.uint16),
+        None if loaded.alpha is None else _quantize(loaded.alpha, 65535, np.uint16),
+        loaded.source_bit_depth,
+        loaded.mode,
+    )
+
+
+def _decode_8bit(img: Image.Image) -> LoadedImage:
+    mode = img.mode
+    img.load()
+    has_alpha = "A" in img.mode or img.has_transparency_data
+    arr = np.asarray(img.convert("RGBA" if has_alpha else "RGB"))
+    rgb, alpha = (arr[..., :3], arr[..., 3]) if has_alpha else (arr, None)
+    orient = _ORIENT.get(img.getexif().get(_EXIF_ORIENTATION, 1), lambda a: a)
+    rgb = np.ascontiguousarray(orient(rgb))
+    alpha = None if alpha is None else np.ascontiguousarray(orient(alpha))
+    return LoadedImage(rgb=rgb, alpha=alpha, source_bit_depth=8, mode=mode)
+
+
 def _decode(path: Path, img: Image.Image) -> LoadedImage:
     mode = img.mode
     sixteen_bit_colour = _is_16bit_colour(img)  # must be asked before load(), which drops img.tile
@@ -187,6 +226,54 @@ def write_image(
     if ext not in _ALPHA_EXTENSIONS:
         alpha = None
     _write_atomically(path, lambda f: _encode(f, ext, rgb, alpha, bit_depth, quality))
+
+
+def write_pixels(
+    path: str | os.PathLike[str],
+    pixels: np.ndarray,
+    alpha: np.ndarray | None = None,
+    bit_depth: int = 8,
+    *,
+    quality: int = 95,
+) -> None:
+    """Like `write_image`, for integer pixels (uint8 or uint16 RGB, alpha of the same type): no float copy.
+
+    uint16 pixels are written as 16 bits where the format and `bit_depth` allow it, else as 8.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in IMAGE_EXTENSIONS:
+        supported = " ".join(sorted(IMAGE_EXTENSIONS))
+        raise AnimeGANError(f"cannot write image {path}: unsupported extension '{ext}' (use {supported})")
+    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"pixels must be uint8 or uint16 of shape (H, W, 3), got {pixels.dtype} {pixels.shape}")
+    if ext not in _ALPHA_EXTENSIONS:
+        alpha = None
+    sixteen = bit_depth == 16 and ext in _SIXTEEN_BIT_EXTENSIONS and pixels.dtype == np.uint16
+    pixels = pixels if sixteen else _to_8bit(pixels)
+    if alpha is not None:
+        alpha = alpha.astype(np.uint16) * 257 if sixteen and alpha.dtype == np.uint8 else alpha
+        pixels = np.dstack([pixels, alpha if sixteen else _to_8bit(alpha)])
+    _write_atomically(path, lambda f: _encode_pixels(f, ext, pixels, quality))
+
+
+def _to_8bit(pixels: np.ndarray) -> np.ndarray:
+    if pixels.dtype == np.uint8:
+        return pixels
+    return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def _encode_pixels(f: BinaryIO, ext: str, pixels: np.ndarray, quality: int) -> None:
+    """uint8 RGB(A) through Pillow; uint16 RGB(A) through OpenCV (16-bit PNG/TIFF)."""
+    if pixels.dtype == np.uint16:
+        channels = pixels[..., 2::-1] if pixels.shape[2] == 3 else pixels[..., [2, 1, 0, 3]]  # BGR(A)
+        ok, buf = cv2.imencode(ext, np.ascontiguousarray(channels))
+        if not ok:
+            raise ValueError(f"OpenCV could not encode 16-bit {ext}")
+        f.write(buf.tobytes())
+        return
+    options = {"quality": quality} if ext in (".jpg", ".jpeg", ".webp") else {}
+    Image.fromarray(pixels).save(f, format=_PIL_FORMATS[ext], **options)
 
 
 def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
