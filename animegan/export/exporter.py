@@ -149,6 +149,7 @@ def _export_tflite(model, output: Path, options: ExportOptions, report) -> Expor
     from animegan.export.graph import is_latent, latent_dim
     from animegan.export.source import metadata_for
     from animegan.export.tflite import convert_tflite
+    from animegan.models.norm_statistics import norm_sites
 
     latent = is_latent(model)
     size = None if options.dynamic or latent else tuple(options.input_size or DEFAULT_TFLITE_SIZE)
@@ -160,8 +161,9 @@ def _export_tflite(model, output: Path, options: ExportOptions, report) -> Expor
         representative = calibration_images(options.calibration, size or DEFAULT_SIZE)
         source = options.calibration or "synthetic photo-like images"
         report(f"calibrating int8 on {len(representative)} images from {source}")
-    content = convert_tflite(model, options.quantization, size, representative, dynamic=options.dynamic)
-    metadata = metadata_for(model, "tflite", options.quantization, size)
+    sites = () if latent else norm_sites(model)
+    content = convert_tflite(model, options.quantization, size, representative, dynamic=options.dynamic, sites=sites)
+    metadata = metadata_for(model, "tflite", options.quantization, size, norm_sites=None if latent else sites)
     gpu = gpu_report(content)
     for line in gpu.summary():
         report(line)
@@ -179,13 +181,16 @@ def _export_tflite(model, output: Path, options: ExportOptions, report) -> Expor
 def _export_savedmodel(model, output: Path, options: ExportOptions, report) -> ExportResult:
     import tensorflow as tf
 
+    from animegan.export.graph import is_latent
     from animegan.export.savedmodel import FLOAT, SERVING, build_archive, signatures_of
     from animegan.export.source import metadata_for
+    from animegan.models.norm_statistics import norm_sites
 
-    metadata = metadata_for(model, "savedmodel", signatures=signatures_of(model))
+    sites = None if is_latent(model) else norm_sites(model)
+    metadata = metadata_for(model, "savedmodel", signatures=signatures_of(model, sites), norm_sites=sites)
     verification = None
     with replacing(output) as temporary:
-        build_archive(model, metadata.stride).write_out(str(temporary), verbose=False)
+        build_archive(model, metadata.stride, sites or ()).write_out(str(temporary), verbose=False)
         metadata_path(temporary).parent.mkdir(parents=True, exist_ok=True)
         metadata_path(temporary).write_text(metadata.to_json(), encoding="utf-8")
         if options.verify:

@@ -7,16 +7,26 @@ gets pictures back: uint8 -> [-1, 1], reflect-pad bottom/right to a multiple of 
 where the image is too small to reflect, as ``inference.tiles`` does), the generator, crop back,
 [-1, 1] -> uint8 (clip, round half to even, as ``data.images`` writes files). A latent model's input
 stays float (there is nothing to pre-process); only its output is turned into uint8 pictures.
+
+Image models with instance or layer norms also export the ``statistics`` function
+(``models.norm_statistics``): inputs ``photo``, ``mask`` (N, H, W, 1), ``own`` (N, 1) and per site
+``mean_000``, ``variance_000``, ... (N, groups); outputs ``stylized`` and per site ``measured_mean_000``,
+``measured_variance_000``, ... It is how tiles of an exported model normalize with whole-image statistics.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
+from animegan.inference.metadata import STATISTICS_SIGNATURE, site_names
+
 FLOAT_INPUT = "photo"
 UINT8_INPUT = "images"
 LATENT_INPUT = "latent"
 OUTPUT = "stylized"
+STATISTICS = STATISTICS_SIGNATURE
+MASK_INPUT = "mask"
+OWN_INPUT = "own"
 
 
 def is_latent(model) -> bool:
@@ -96,3 +106,36 @@ def input_spec(model, input_size: tuple[int, int] | None = None, dynamic: bool =
 
 def uint8_spec() -> tf.TensorSpec:
     return tf.TensorSpec([None, None, None, 3], tf.uint8, name=UINT8_INPUT)
+
+
+def statistics_function(model, sites):
+    """The model taking and giving its sites' statistics, flat: ``(photo, mask, own, *means, *variances)``."""
+    from animegan.models.norm_statistics import statistics_function as statistics_graph
+
+    run = statistics_graph(model, sites)
+    count = len(sites)
+
+    def statistics(photo, mask, own, *given):
+        stylized, means, variances = run(photo, mask, own, list(given[:count]), list(given[count:]))
+        out = {OUTPUT: stylized}
+        for k in range(count):
+            _, _, mean_name, variance_name = site_names(k)
+            out[mean_name], out[variance_name] = means[k], variances[k]
+        return out
+
+    return statistics
+
+
+def statistics_specs(sites, input_size: tuple[int, int] | None = None) -> list[tf.TensorSpec]:
+    """Inputs of ``statistics_function``: batch 1 and fixed H and W for a fixed ``input_size``, else any."""
+    batch = 1 if input_size else None
+    height, width = input_size if input_size else (None, None)
+    specs = [
+        tf.TensorSpec([batch, height, width, 3], tf.float32, name=FLOAT_INPUT),
+        tf.TensorSpec([batch, height, width, 1], tf.float32, name=MASK_INPUT),
+        tf.TensorSpec([batch, 1], tf.float32, name=OWN_INPUT),
+    ]
+    names = [site_names(k) for k in range(len(sites))]
+    specs += [tf.TensorSpec([batch, s.groups], tf.float32, name=n[0]) for s, n in zip(sites, names)]
+    specs += [tf.TensorSpec([batch, s.groups], tf.float32, name=n[1]) for s, n in zip(sites, names)]
+    return specs

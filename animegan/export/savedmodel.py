@@ -5,6 +5,8 @@ size. Latent models: it takes float32 latents and returns uint8 pictures. ``floa
 Built with Keras 3's ``ExportArchive``, which tracks the Keras variables so that the SavedModel (and
 the TFLite converter reading it) gets the real weights. The metadata goes to ``assets/animegan.json``;
 TensorFlow Serving ignores it and the project's SavedModel backend reads the stride from it.
+Image models with instance or layer norms get a third signature, ``statistics`` (``export.graph``),
+through which the project's backend runs tiles with whole-image statistics.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ from pathlib import Path
 
 import keras
 
-from animegan.export.graph import float_function, input_spec, is_latent, latent_uint8_function, uint8_function, uint8_spec
+from animegan.export.graph import (
+    STATISTICS,
+    float_function,
+    input_spec,
+    is_latent,
+    latent_uint8_function,
+    statistics_function,
+    statistics_specs,
+    uint8_function,
+    uint8_spec,
+)
 
 SERVING = "serving_default"
 FLOAT = "float"
@@ -27,12 +39,21 @@ LATENT_SIGNATURES = {
 }
 
 
-def signatures_of(model) -> dict[str, str]:
-    return LATENT_SIGNATURES if is_latent(model) else IMAGE_SIGNATURES
+STATISTICS_SIGNATURE = (
+    "float32 'photo', 'mask' (N, H, W, 1), 'own' (N, 1), per normalization site 'mean_000', "
+    "'variance_000', ... -> 'stylized' and 'measured_mean_000', 'measured_variance_000', ..."
+)
 
 
-def build_archive(model, stride: int):
-    """An ExportArchive with the ``float`` signature (any size / any batch) and the uint8 ``serving_default``."""
+def signatures_of(model, sites=()) -> dict[str, str]:
+    if is_latent(model):
+        return LATENT_SIGNATURES
+    return {**IMAGE_SIGNATURES, STATISTICS: STATISTICS_SIGNATURE} if sites else IMAGE_SIGNATURES
+
+
+def build_archive(model, stride: int, sites=()):
+    """An ExportArchive with the ``float`` signature (any size / any batch), the uint8 ``serving_default``
+    and, given normalization ``sites``, the ``statistics`` signature."""
     archive = keras.export.ExportArchive()
     archive.track(model)
     if is_latent(model):
@@ -42,13 +63,19 @@ def build_archive(model, stride: int):
         spec = input_spec(model)
         archive.add_endpoint(SERVING, uint8_function(model, stride), input_signature=[uint8_spec()])
     archive.add_endpoint(FLOAT, float_function(model), input_signature=[spec])
+    if sites:
+        archive.add_endpoint(STATISTICS, statistics_function(model, sites), input_signature=statistics_specs(sites))
     return archive
 
 
-def write_float_savedmodel(model, directory: Path, spec) -> Path:
-    """A temporary SavedModel with one float ``serving_default`` signature of input ``spec``, for the converters."""
+def write_float_savedmodel(model, directory: Path, spec, sites=(), input_size=None) -> Path:
+    """A temporary SavedModel for the converters: a float ``serving_default`` signature of input ``spec``
+    and, given normalization ``sites``, the ``statistics`` signature (fixed at ``input_size`` if given)."""
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(SERVING, float_function(model), input_signature=[spec])
+    if sites:
+        specs = statistics_specs(sites, input_size)
+        archive.add_endpoint(STATISTICS, statistics_function(model, sites), input_signature=specs)
     archive.write_out(str(directory), verbose=False)
     return directory

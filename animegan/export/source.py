@@ -65,7 +65,9 @@ def metadata_for(
     quantization: str = "none",
     input_size: tuple[int, int] | None = None,
     signatures: dict[str, str] | None = None,
+    norm_sites=None,
 ) -> ExportMetadata:
+    """``norm_sites``: what the export's ``statistics`` signature takes (None: it has none)."""
     from animegan.export.graph import is_latent, latent_dim
 
     common = dict(
@@ -87,11 +89,15 @@ def metadata_for(
             output_size=tuple(int(d) for d in model.outputs[0].shape[1:3]),
             **common,
         )
+    from animegan.models.footprint import activation_bytes
+
     return ExportMetadata(
         architecture=model.architecture,
         norm=model.norm,
         upsample=model.upsample,
         stride=int(model.stride),
         input_size=tuple(input_size) if input_size else None,
+        norm_sites=None if norm_sites is None else tuple(norm_sites),
+        activation_bytes=round(activation_bytes(model), 1),
         **common,
     )

@@ -11,6 +11,10 @@ computation (what the GPU delegate needs); ``None`` gives ``[N, H, W, 3]`` of an
 the interpreter with ``resize_tensor_input``. A latent-input model takes ``[1, latent_dim]``, or
 ``[N, latent_dim]`` with ``dynamic``. The interface stays float32 (images NHWC in [-1, 1]) for every
 quantization (int8 models quantize and dequantize at their edges), so one backend runs them all.
+
+Image models with instance or layer norms carry a second signature, ``statistics`` (``export.graph``),
+with the same weights: the first subgraph stays the plain model, the one other runtimes call.
+An int8 export calibrates it too, on the statistics the float model measures on the calibration images.
 """
 
 from __future__ import annotations
@@ -24,12 +28,10 @@ from animegan.errors import AnimeGANError
 from animegan.export.formats import QUANTIZATIONS
 from animegan.export.tflite_graph import non_builtin_ops
 
-def _converter(saved_model: Path, quantization: str, representative: list[np.ndarray] | None):
+def _converter(saved_model: Path, quantization: str, representative, signatures: list[str]):
     import tensorflow as tf
 
-    from animegan.export.calibration import representative_dataset
-
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=signatures)
     if quantization == "int8":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     else:
@@ -39,9 +41,9 @@ def _converter(saved_model: Path, quantization: str, representative: list[np.nda
     if quantization == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if quantization == "int8":
-        if not representative:
+        if representative is None:
             raise AnimeGANError("int8 export needs calibration images")
-        converter.representative_dataset = representative_dataset(representative)
+        converter.representative_dataset = representative
     return converter
 
 
@@ -51,20 +53,24 @@ def convert_tflite(
     input_size: tuple[int, int] | None = None,
     representative: list[np.ndarray] | None = None,
     dynamic: bool = False,
+    sites=(),
 ) -> bytes:
     """The ``.tflite`` flatbuffer of ``model``; AnimeGANError if conversion fails or leaves non-builtin ops.
 
     Image models are fixed-size when ``input_size`` is given and any-size otherwise; ``dynamic`` gives a
-    latent model any batch size.
+    latent model any batch size. Given normalization ``sites``, the ``statistics`` signature is added.
     """
-    from animegan.export.graph import input_spec
-    from animegan.export.savedmodel import write_float_savedmodel
+    from animegan.export.graph import STATISTICS, input_spec
+    from animegan.export.savedmodel import SERVING, write_float_savedmodel
 
     if quantization not in QUANTIZATIONS:
         raise AnimeGANError(f"unknown quantization {quantization!r}; choose one of {', '.join(QUANTIZATIONS)}")
+    signatures = [SERVING, STATISTICS] if sites else [SERVING]
+    dataset = _representative(model, sites, representative) if quantization == "int8" and representative else None
     with tempfile.TemporaryDirectory(prefix="animegan-tflite-") as temporary:
-        saved_model = write_float_savedmodel(model, Path(temporary) / "float", input_spec(model, input_size, dynamic))
-        converter = _converter(saved_model, quantization, representative)
+        spec = input_spec(model, input_size, dynamic)
+        saved_model = write_float_savedmodel(model, Path(temporary) / "float", spec, sites, input_size)
+        converter = _converter(saved_model, quantization, dataset, signatures)
         try:
             content = converter.convert()
         except Exception as error:  # the converter raises ConverterError, ValueError, RuntimeError...
@@ -72,6 +78,42 @@ def convert_tflite(
             raise AnimeGANError(f"TFLite conversion ({quantization}) failed: {reason}") from error
     check_builtins_only(content)
     return content
+
+
+def _representative(model, sites, images: list[np.ndarray]):
+    """Calibration samples for every signature: the photos, and for ``statistics`` the photos with the
+    statistics the float model measures on them (fixed) and with small shifts of its own (correction)."""
+    from animegan.export.graph import STATISTICS, FLOAT_INPUT, MASK_INPUT, OWN_INPUT, site_names
+    from animegan.export.savedmodel import SERVING
+
+    if not sites:
+        return lambda: ([image] for image in images)
+    import tensorflow as tf
+
+    from animegan.models.norm_statistics import statistics_function
+
+    measure = statistics_function(model, sites)
+    rng = np.random.default_rng(0)
+
+    def samples():
+        for image in images:
+            yield SERVING, {FLOAT_INPUT: image}
+            mask = np.ones(image.shape[:3] + (1,), np.float32)
+            ones = np.ones((1, 1), np.float32)
+            shifts = [np.zeros((1, s.groups), np.float32) for s in sites]
+            _, means, variances = measure(tf.constant(image), tf.constant(mask), tf.constant(ones), shifts, [s + 1 for s in shifts])
+            fixed = {FLOAT_INPUT: image, MASK_INPUT: mask, OWN_INPUT: 0 * ones}
+            shifted = {FLOAT_INPUT: image, MASK_INPUT: mask, OWN_INPUT: ones}
+            for k, site in enumerate(sites):
+                mean_name, variance_name, _, _ = site_names(k)
+                fixed[mean_name], fixed[variance_name] = means[k].numpy(), variances[k].numpy()
+                std = np.sqrt(variances[k].numpy())
+                shifted[mean_name] = (rng.normal(0, 0.1, (1, site.groups)) * std).astype(np.float32)
+                shifted[variance_name] = rng.uniform(0.8, 1.25, (1, site.groups)).astype(np.float32)
+            yield STATISTICS, fixed
+            yield STATISTICS, shifted
+
+    return samples
 
 
 def check_builtins_only(content: bytes) -> None:

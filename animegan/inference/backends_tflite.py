@@ -6,10 +6,12 @@ TensorFlow, which keeps the CLI's start-up short. XNNPACK is applied by default 
 
 A dynamic-shape export (``--dynamic``) runs any H and W: the input is resized in the interpreter when
 the shape changes. A fixed-shape export (``[1, H, W, 3]``, what the GPU delegate wants) runs smaller
-images padded up to its size and larger ones in overlapping tiles of its size; its normalization
-layers then see statistics of the padded or tiled picture, so use ``--dynamic`` exports for exact
-whole-image results. A latent-input export (``metadata.is_latent``) takes ``(batch, latent_dim)``; one
-exported for batch 1 runs a larger batch one latent at a time.
+images padded up to its size and larger ones in overlapping tiles of its size. Through the export's
+``statistics`` signature, padded pixels are left out of the normalization statistics and tiles
+normalize with the whole image's (``inference.whole_statistics``), so both give the picture the
+whole image gives; an export without that signature (older ones) falls back to the padded or tiled
+picture's own statistics. A latent-input export (``metadata.is_latent``) takes ``(batch, latent_dim)``;
+one exported for batch 1 runs a larger batch one latent at a time.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from animegan.errors import AnimeGANError
+from animegan.inference.metadata import STATISTICS_SIGNATURE, ExportMetadata, read_metadata, statistics_feed, statistics_results
 from animegan.inference.tiles import pad_to_multiple, run_tiled
-from animegan.inference.metadata import ExportMetadata, read_metadata
+from animegan.inference.whole_statistics import NoSites, Statistics, run_with_whole_statistics
 
 
 def interpreter_class() -> tuple[type, str]:
@@ -59,6 +62,43 @@ def _pad_to_size(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return image
 
 
+class TFLiteStatistics:
+    """The export's ``statistics`` signature as a ``whole_statistics.StatisticsRunner``.
+
+    A fixed-shape export takes exactly its size: smaller inputs are padded up, with a zero mask over
+    the padding so that it counts in no statistics, and a batch runs one image at a time.
+    """
+
+    def __init__(self, interpreter, sites, fixed_size: tuple[int, int] | None):
+        self.sites = tuple(sites)
+        self.max_size = fixed_size
+        self._interpreter = interpreter
+
+    def _invoke(self, batch, mask, own, means, variances):
+        # A runner held between calls would keep a reference that makes the plain invoke() refuse to run.
+        runner = self._interpreter.get_signature_runner(STATISTICS_SIGNATURE)
+        outputs = runner(**statistics_feed(batch, mask, own, means, variances))
+        return statistics_results(outputs, len(self.sites))
+
+    def __call__(self, batch, mask, own, means, variances):
+        if self.max_size is None:
+            return self._invoke(batch, mask, own, means, variances)
+        height, width = self.max_size
+        results = []
+        for n in range(batch.shape[0]):
+            h, w = batch.shape[1:3]
+            image = _pad_to_size(np.asarray(batch[n], np.float32), height, width)
+            weights = np.zeros((height, width, 1), np.float32)
+            weights[:h, :w] = mask[n]
+            out, m, v = self._invoke(image[None], weights[None], own, [a[n : n + 1] for a in means], [a[n : n + 1] for a in variances])
+            results.append((out[0, :h, :w], m, v))
+        return (
+            np.stack([r[0] for r in results]),
+            [np.concatenate([r[1][k] for r in results]) for k in range(len(self.sites))],
+            [np.concatenate([r[2][k] for r in results]) for k in range(len(self.sites))],
+        )
+
+
 class TFLiteBackend:
     """Runs a ``.tflite`` generator exported by ``animegan export`` (its sidecar JSON gives the stride)."""
 
@@ -94,6 +134,21 @@ class TFLiteBackend:
         if not self.dynamic:
             self.interpreter.allocate_tensors()
             self._shape = tuple(int(d) for d in self._input["shape"])
+        self.statistics = self._statistics_runner()
+
+    def _statistics_runner(self):
+        sites = None if self.latent else self.metadata.norm_sites
+        if sites == ():
+            return NoSites()
+        if sites and STATISTICS_SIGNATURE in self.interpreter.get_signature_list():
+            return TFLiteStatistics(self.interpreter, sites, self.input_size)
+        return None  # an export older than the statistics signature
+
+    @property
+    def memory_per_pixel(self) -> float:
+        from animegan.inference.memory import FALLBACK_ACTIVATION_BYTES, RUNTIME_FACTORS
+
+        return (self.metadata.activation_bytes or FALLBACK_ACTIVATION_BYTES) * RUNTIME_FACTORS["tflite"]
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
         if batch.shape != self._shape:
@@ -108,12 +163,20 @@ class TFLiteBackend:
         """One HxWx3 image through the fixed-size model: padded up, or tiled when larger."""
         height, width = self.input_size
         h, w = image.shape[:2]
+        sites = getattr(self.statistics, "sites", ())
         if h <= height and w <= width:
+            if sites:  # its own statistics, over its own pixels only
+                mask = np.ones((1, h, w, 1), np.float32)
+                means, variances = Statistics.neutral(sites).batch(1)
+                return self.statistics(image[None], mask, 1.0, means, variances)[0][0]
             return self._invoke(_pad_to_size(image, height, width)[None])[0, :h, :w]
         tile = min(height, width) - min(height, width) % self.stride
         overlap = min(32, tile // 4) // self.stride * self.stride
         padded, _ = pad_to_multiple(image, self.stride)
-        out = run_tiled(lambda tiles: np.stack([self._run_fixed(t) for t in tiles]), padded, tile, overlap, self.stride)
+        if sites:
+            out, _ = run_with_whole_statistics(self.statistics, padded, tile, overlap, self.stride, height * width)
+        else:
+            out = run_tiled(lambda tiles: np.stack([self._run_fixed(t) for t in tiles]), padded, tile, overlap, self.stride)
         return out[:h, :w]
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""What travels with an exported model: name, architecture, norm, upsampling, stride, input contract.
+"""What travels with an exported model: name, architecture, norm, upsampling, stride, input contract,
+its normalization sites (for whole-image statistics in tiles) and its activation bytes per pixel.
 
 A ``.tflite`` or ``.onnx`` file gets a sidecar ``FILE.json`` beside it; a SavedModel directory keeps the
 same JSON as ``assets/animegan.json``. The inference backends read the stride from it, and the
@@ -12,9 +13,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from animegan.errors import AnimeGANError
+from animegan.layers.norm_sites import NormSite
 
 ASSET_NAME = "animegan.json"
 FORMAT_VERSION = 1
+STATISTICS_SIGNATURE = "statistics"  # the exports' signature taking and giving normalization statistics
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,11 @@ class ExportMetadata:
     ``input_kind`` is "image" (NHWC RGB in ``input_range`` to the same) or "latent" (``latent_dim``
     floats per picture to NHWC RGB of ``output_size``). ``input_size`` is ``(height, width)`` for a
     fixed-shape image export and ``None`` for any size (H and W multiples of ``stride``).
+
+    ``norm_sites``: the normalization layers whose statistics the ``statistics`` signature takes and
+    gives (``models.norm_statistics``), ``()`` when the model has none, ``None`` when the export has no
+    such signature (older exports, ONNX). ``activation_bytes``: the model's layer outputs per input
+    pixel (``models.footprint``), what the memory budget is estimated from.
     """
 
     name: str
@@ -40,6 +48,8 @@ class ExportMetadata:
     latent_dim: int | None = None
     output_size: tuple[int, int] | None = None  # latent models: the pictures' (height, width)
     signatures: dict[str, str] = field(default_factory=dict)
+    norm_sites: tuple[NormSite, ...] | None = None
+    activation_bytes: float | None = None
     animegan_version: str = ""
     format_version: int = FORMAT_VERSION
 
@@ -53,6 +63,8 @@ class ExportMetadata:
         for name in ("input_size", "output_size"):
             if known.get(name) is not None:
                 known[name] = tuple(int(v) for v in known[name])
+        if known.get("norm_sites") is not None:
+            known["norm_sites"] = tuple(NormSite.from_dict(site) for site in known["norm_sites"])
         if "input_range" in known:
             known["input_range"] = tuple(float(v) for v in known["input_range"])
         return cls(**known)
@@ -95,3 +107,32 @@ def read_metadata(model_path: str | Path) -> ExportMetadata:
         ) from None
     except (OSError, ValueError, TypeError) as error:
         raise AnimeGANError(f"cannot read export metadata {path}: {error}") from None
+
+
+def site_names(index: int) -> tuple[str, str, str, str]:
+    """The ``statistics`` signature's names for site ``index``: (mean input, variance input,
+    measured mean output, measured variance output)."""
+    return f"mean_{index:03d}", f"variance_{index:03d}", f"measured_mean_{index:03d}", f"measured_variance_{index:03d}"
+
+
+def statistics_feed(batch, mask, own: float, means, variances) -> dict:
+    """The ``statistics`` signature's inputs by name, float32 numpy arrays."""
+    import numpy as np
+
+    batch = np.asarray(batch, np.float32)
+    feed = {
+        "photo": batch,
+        "mask": np.asarray(mask, np.float32),
+        "own": np.full((batch.shape[0], 1), own, np.float32),
+    }
+    for k, (mean, variance) in enumerate(zip(means, variances)):
+        mean_name, variance_name, _, _ = site_names(k)
+        feed[mean_name] = np.asarray(mean, np.float32)
+        feed[variance_name] = np.asarray(variance, np.float32)
+    return feed
+
+
+def statistics_results(outputs: dict, count: int) -> tuple:
+    """(stylized, measured means, measured variances) from the signature's outputs by name."""
+    names = [site_names(k) for k in range(count)]
+    return outputs["stylized"], [outputs[n[2]] for n in names], [outputs[n[3]] for n in names]

@@ -78,7 +78,9 @@ def test_savedmodel_carries_its_metadata(savedmodels):
     for arch, path in savedmodels.items():
         meta = json.loads((path / "assets" / "animegan.json").read_text())
         assert meta["architecture"] == arch and meta["stride"] == 4 and meta["format"] == "savedmodel"
-        assert set(meta["signatures"]) == {"serving_default", "float"} and meta["input_kind"] == "image"
+        assert set(meta["signatures"]) == {"serving_default", "float", "statistics"} and meta["input_kind"] == "image"
+        sites = meta["norm_sites"]  # what the statistics signature takes, site by site
+        assert len(sites) == (40 if arch == "animegan-v1" else 24) and {s["scale"] for s in sites} == {1, 2, 4}
 
 
 def test_existing_output_is_refused_unless_overwrite(family_files, tmp_path):
