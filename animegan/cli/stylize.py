@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import sys
 
+import argparse
+
 from animegan.cli.arguments import crf_value, positive_int
 from animegan.inference.inputs import OUTPUT_FORMATS
+from animegan.inference.memory import DEFAULT_MAX_MEMORY, format_size, parse_size
+
+
+def memory_size(text: str) -> int:
+    from animegan.errors import AnimeGANError
+
+    try:
+        return parse_size(text)
+    except AnimeGANError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_parser(subparsers) -> None:
@@ -26,7 +38,15 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--threads", type=positive_int, help="CPU threads for a .tflite model (default: all cores)")
     parser.add_argument("--max-side", type=positive_int, help="process at most this many pixels on the longer side")
-    parser.add_argument("--tile", type=positive_int, help="run huge images in overlapping tiles of this size (e.g. 512)")
+    parser.add_argument(
+        "--max-memory",
+        type=memory_size,
+        default=DEFAULT_MAX_MEMORY,
+        metavar="SIZE",
+        help=f"memory budget: photos and video frames that would need more run in tiles that fit, with the whole "
+        f"image's normalization statistics (e.g. 2G, 512M; default {format_size(DEFAULT_MAX_MEMORY).replace('.0 GiB', 'G')})",
+    )
+    parser.add_argument("--tile", type=positive_int, help="force overlapping tiles of this size (e.g. 512)")
     parser.add_argument("--tile-overlap", type=positive_int, default=32, help="overlap between tiles (default 32)")
     parser.add_argument(
         "--batch-size", type=positive_int, default=1, help="tiles or video frames per model call (default 1)"
@@ -63,7 +83,7 @@ def run(args) -> int:
 
         choose_encoder(args.codec, ".mkv")  # an unknown --codec fails before any work
     backend = load_backend(resolve_model(args.model), threads=args.threads)
-    options = PhotoOptions(args.max_side, args.tile, args.tile_overlap, args.batch_size, args.overwrite)
+    options = PhotoOptions(args.max_side, args.tile, args.tile_overlap, args.batch_size, args.overwrite, args.max_memory)
     with tqdm(total=len(photos), unit="img", disable=len(photos) < 2, file=sys.stderr) as bar:
         summary = stylize_photos(
             backend, photos, options, report=lambda line: bar.write(line, file=sys.stderr), advance=bar.update
@@ -82,14 +102,17 @@ def _stylize_videos(backend, jobs, args):
 
     from animegan.inference.video import VideoOptions, stylize_videos
 
+    from animegan.inference.stylize import with_memory_budget
+
     if args.tile:
-        print("animegan: note: --tile applies to photos; video frames run whole (see --max-side)", file=sys.stderr)
+        print("animegan: note: --tile applies to photos; video frames run whole unless over --max-memory", file=sys.stderr)
     options = VideoOptions(args.max_side, args.batch_size, args.codec, args.crf, args.overwrite)
+    report = lambda line: tqdm.write(line, file=sys.stderr)  # noqa: E731  (keeps lines clear of the bars)
+    backend = with_memory_budget(backend, args.max_memory, report)
 
     def progress(total, name):
         return tqdm(total=total, desc=name, unit="frame", file=sys.stderr, dynamic_ncols=True)
 
-    report = lambda line: tqdm.write(line, file=sys.stderr)  # noqa: E731  (keeps lines clear of the bars)
     return stylize_videos(backend, jobs, options, report=report, progress=progress)
 
 

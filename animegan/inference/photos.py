@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from animegan.data.images import read_image, write_image
+from animegan.data.images import read_pixels, write_pixels
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import Backend
 from animegan.inference.inputs import Job
-from animegan.inference.stylize import stylize_array
+from animegan.inference.memory import DEFAULT_MAX_MEMORY
+from animegan.inference.stylize import stylize_pixels
 
 _SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
 
@@ -22,6 +23,7 @@ class PhotoOptions:
     tile_overlap: int = 32
     batch_size: int = 1
     overwrite: bool = False
+    max_memory: int | None = DEFAULT_MAX_MEMORY  # bytes; a photo that would need more runs in tiles
 
 
 @dataclass
@@ -31,16 +33,21 @@ class Summary:
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def stylize_photo(backend: Backend, job: Job, options: PhotoOptions) -> None:
-    """Reads, stylizes and atomically writes one photo (alpha and 16-bit depth carried over)."""
+def stylize_photo(backend: Backend, job: Job, options: PhotoOptions, report: Callable[[str], None] | None = None) -> None:
+    """Reads, stylizes and atomically writes one photo (alpha and 16-bit depth carried over).
+
+    The photo stays integer pixels from file to file (``stylize_pixels``): no whole float copy of it.
+    """
     if job.output.resolve() == job.source.resolve():
         raise AnimeGANError(f"refusing to overwrite the input {job.source}; choose another output folder")
-    image = read_image(job.source)
-    rgb = stylize_array(
-        backend, image.rgb, options.max_side, options.tile, options.tile_overlap, options.batch_size
+    image = read_pixels(job.source)
+    note = None if report is None else (lambda line: report(f"{job.source}: {line}"))
+    pixels = stylize_pixels(
+        backend, image.rgb, options.max_side, options.tile, options.tile_overlap, options.batch_size,
+        options.max_memory, note,
     )
     depth = 16 if image.source_bit_depth == 16 and job.output.suffix.lower() in _SIXTEEN_BIT_SUFFIXES else 8
-    write_image(job.output, rgb, alpha=image.alpha, bit_depth=depth)
+    write_pixels(job.output, pixels, alpha=image.alpha, bit_depth=depth)
 
 
 def stylize_photos(
@@ -57,7 +64,7 @@ def stylize_photos(
                 summary.skipped.append(job.output)
                 report(f"skipped {job.source}: {job.output} exists (use --overwrite)")
             else:
-                stylize_photo(backend, job, options)
+                stylize_photo(backend, job, options, report)
                 summary.written.append(job.output)
         except AnimeGANError as error:
             summary.failed.append((job.source, str(error)))
