@@ -76,7 +76,7 @@ def run_tiled(
     batch_size: int = 1,
     progress: Callable[[int], object] | None = None,
     finished: Finished | None = None,
-    owned: bool = False,
+    placed: bool = False,
 ) -> np.ndarray | None:
     """Run `fn` on overlapping `tile` x `tile` pieces of img (H, W, C) and blend them seamlessly.
 
@@ -84,13 +84,13 @@ def run_tiled(
     with the number of tiles that batch finished (so `tqdm.update` fits; `count_tiles` gives the total).
     An image no larger than one tile is run whole. With `finished`, the result is not returned but
     handed over in bands of rows as soon as no later tile touches them (float32, [-1, 1], cropped to W).
-    With `owned`, `fn(batch, masks)` also gets each tile's `TilePlan.owned` mask, (N, size, size, 1).
+    With `placed`, `fn(batch, places)` also gets each tile's (row, column) in `plan_tiles(...).places`.
     """
     _check_tiling(tile, overlap, stride, batch_size)
     img = _as_image(img)
     h, w = img.shape[:2]
     if h <= tile and w <= tile:
-        out = run_whole(_whole_owner(fn) if owned else fn, img, stride)
+        out = run_whole((lambda batch: fn(batch, [(0, 0)])) if placed else fn, img, stride)
         if progress is not None:
             progress(1)
         return _hand_over(out, finished)
@@ -101,9 +101,8 @@ def run_tiled(
     for first in range(0, len(places), batch_size):
         batch = places[first : first + batch_size]
         tiles = np.stack([plan.tile(img, i, j) for i, j in batch])
-        if owned:
-            masks = np.stack([plan.owned(i, j) for i, j in batch])
-            outputs = call_model(lambda b: fn(b, masks), tiles)
+        if placed:
+            outputs = call_model(lambda b: fn(b, batch), tiles)
         else:
             outputs = call_model(fn, tiles)
         for (i, j), out in zip(batch, outputs):
@@ -112,11 +111,6 @@ def run_tiled(
             progress(len(batch))
     blender.close()
     return result
-
-
-def _whole_owner(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ModelFn:
-    """A whole image owns all its pixels."""
-    return lambda batch: fn(batch, np.ones(batch.shape[:3] + (1,), np.float32))
 
 
 def count_tiles(height: int, width: int, tile: int = 512, overlap: int = 32, stride: int = 4) -> int:
