@@ -31,10 +31,30 @@ def add_parser(subparsers) -> None:
         help="instead of timing: int8 TFLite PSNR of --arch with each norm (instance, layer, batch, none) "
         "at the first --sizes entry (default 256x256), against the 28 dB threshold",
     )
+    parser.add_argument(
+        "--photo-sizes",
+        nargs="?",
+        const="1,4,12,24",
+        metavar="LIST",
+        help="instead of timing: seconds per megapixel and peak RSS of 'animegan stylize' on photos of these sizes "
+        "(megapixels or HxW, default 1,4,12,24), whole and in the tiles the memory budget picks, each in a fresh "
+        "process; MODEL may be any model stylize runs (default: the bundled one)",
+    )
+    parser.add_argument(
+        "--max-memory", metavar="SIZE", default="2G", help="the memory budget of --photo-sizes (default 2G)"
+    )
     parser.set_defaults(run=run, full=False)
 
 
 def run(args) -> int:
+    if args.photo_sizes:
+        from animegan.bench.photo_sizes import run_photo_sizes
+        from animegan.inference.memory import parse_size
+        from animegan.weights.resolve import resolve_model
+
+        model = str(resolve_model(args.model))
+        run_photo_sizes(model, args.photo_sizes, parse_size(args.max_memory), args.threads, report=lambda line: print(line, flush=True))
+        return 0
     from animegan.bench.bench import BenchOptions, run_bench
 
     options = BenchOptions(

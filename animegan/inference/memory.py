@@ -22,8 +22,9 @@ DEFAULT_MAX_MEMORY = 2 * GIB
 WHOLE_IMAGE_BYTES = 3 * 12.0  # a whole run's float32 copies of the photo: model input, output, clipped
 MIN_TILE = 128  # below this, tiles are mostly overlap: an out-of-memory retry gives up there
 
-# Measured peak RSS / activation_bytes on the bundled default model (2-core AMD EPYC, see docs/big-photos.md).
-RUNTIME_FACTORS = {"tflite": 0.45, "tensorflow": 0.6}
+# Peak RSS growth per pixel over activation_bytes, measured at 1 MP on a 2-core AMD EPYC: LiteRT with
+# XNNPACK 0.38 (bundled default), TensorFlow 0.11 (default) and 0.10 (AnimeGANv2); rounded up for margin.
+RUNTIME_FACTORS = {"tflite": 0.45, "tensorflow": 0.15}
 FALLBACK_ACTIVATION_BYTES = 6000.0  # an export without the figure in its metadata: about an AnimeGANv2's
 
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
