@@ -75,7 +75,10 @@ def fetch_preset(preset: Preset, *, progress: bool = True) -> Path:
     folder = downloads_dir()
     for remote in preset.files:
         try:
-            download(remote.url, folder / remote.name, sha256=remote.sha256, size=remote.size, progress=progress)
+            download(
+                remote.url, folder / remote.name,
+                sha256=remote.sha256, git_blob=remote.git_blob, size=remote.size, progress=progress,
+            )
         except DownloadError as error:
             raise AnimeGANError(manual_hint(preset, remote.name, remote.url, error.reason)) from None
     return folder / preset.import_source

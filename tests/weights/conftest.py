@@ -1,8 +1,7 @@
-"""A local HTTP server on 127.0.0.1 for the download tests: Range support, and faults on demand."""
+"""A local HTTP server on 127.0.0.1 for the download tests, with faults on demand; no network is used."""
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,9 +15,9 @@ class Behaviour:
 
     files: dict[str, bytes] = field(default_factory=dict)  # URL path -> body
     truncate_next: int = 0  # this many next responses stop half-way and close the connection
+    fail_next: int = 0  # this many next responses are HTTP 500
     corrupt: bool = False  # serve flipped bytes (same length)
-    ranges: bool = True  # honour Range (206) or always send the whole file (200)
-    requests: list[dict] = field(default_factory=list)  # (path, Range header) of each request
+    requests: list[str] = field(default_factory=list)  # the path of each request
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -30,38 +29,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         b = self.behaviour
-        b.requests.append({"path": self.path, "range": self.headers.get("Range")})
+        b.requests.append(self.path)
         body = b.files.get(self.path)
+        if b.fail_next:
+            b.fail_next -= 1
+            self.send_error(500)
+            return
         if body is None:
             self.send_error(404)
             return
         if b.corrupt:
             body = bytes(x ^ 0xFF for x in body[:64]) + body[64:]
-        start = 0
-        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
-        if match and b.ranges:
-            start = int(match[1])
-            if start >= len(body):
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(body)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-        else:
-            self.send_response(200)
-        payload = body[start:]
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Accept-Ranges", "bytes" if b.ranges else "none")
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if b.truncate_next:
             b.truncate_next -= 1
-            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
             return
-        self.wfile.write(payload)
+        self.wfile.write(body)
 
 
 @dataclass
@@ -81,12 +69,14 @@ class LocalServer:
 
 
 @pytest.fixture
-def local_server():
+def local_server(monkeypatch):
+    for name in ("NO_PROXY", "no_proxy"):  # a proxy set for the machine must not see the test's requests
+        monkeypatch.setenv(name, "127.0.0.1")
     behaviour = Behaviour()
     handler = type("Handler", (_Handler,), {"behaviour": behaviour})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     running = LocalServer(behaviour, server, thread)
     yield running
@@ -94,6 +84,19 @@ def local_server():
         running.stop()
 
 
+@pytest.fixture
+def retry_waits(monkeypatch) -> list[float]:
+    """pooch waits 1 s, 2 s, ... between attempts: record the waits instead of sleeping them."""
+    import types
+
+    import pooch.core
+
+    waits: list[float] = []
+    monkeypatch.setattr(pooch.core, "time", types.SimpleNamespace(sleep=waits.append))
+    return waits
+
+
 @pytest.fixture(scope="session")
 def reference_pt(shared_dir) -> bytes:
     return (shared_dir / "reference/animegan_v2/generator-random.pt").read_bytes()
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -72,7 +73,7 @@ def test_unknown_name_lists_the_styles(cache):
         resolve_model("models/missing.keras")
 
 
-def test_offline_is_one_line_with_url_and_manual_command(local_server, cache):
+def test_offline_is_one_line_with_url_and_manual_command(local_server, cache, retry_waits):
     url = local_server.url("/g.pt")
     local_server.stop()
     with temporary_preset(_preset(url, None)):
@@ -80,7 +81,7 @@ def test_offline_is_one_line_with_url_and_manual_command(local_server, cache):
             resolve_model("local_test", progress=False)
     message = str(error.value)
     assert "\n" not in message
-    assert message.startswith(f"could not download generator-random.pt from {url} (")
+    assert message.startswith(f"could not download generator-random.pt from {url} (Connection refused); ")
     assert f"into {cache / 'downloads'}/" in message
     expected = f"animegan weights import generator-random.pt --arch animegan-v2 --upsample half_pixel -o {cache / 'models' / 'local_test.keras'}"
     assert message.endswith(expected)
@@ -97,7 +98,7 @@ def test_a_file_placed_by_hand_is_used_offline(local_server, reference_pt, cache
         assert resolve_model("local_test", progress=False).is_file()
 
 
-def test_checksum_mismatch_caches_nothing(local_server, reference_pt, cache):
+def test_checksum_mismatch_caches_nothing(local_server, reference_pt, cache, retry_waits):
     local_server.behaviour.files["/g.pt"] = reference_pt
     local_server.behaviour.corrupt = True
     with temporary_preset(_preset(local_server.url("/g.pt"), hashlib.sha256(reference_pt).hexdigest())):
@@ -129,8 +130,18 @@ def test_builtin_presets_are_well_formed():
     assert {"hayao", "shinkai", "paprika", "face_paint_512_v1", "face_paint_512_v2", "celeba_distill", "paprika_pt"} <= set(PRESETS)
     for preset in PRESETS.values():
         assert preset.arch in GENERATOR_ARCHITECTURES and preset.upsample in UPSAMPLE_MODES
-        assert all(f.url.startswith("https://") for f in preset.files)
         assert preset.source_format in ("pt", "tf1")
+        for remote in preset.files:
+            # pinned to a commit (40 hex digits), never a branch
+            assert re.fullmatch(r"https://github\.com/[\w-]+/[\w-]+/raw/[0-9a-f]{40}/\S+", remote.url), remote.url
+            assert remote.url.endswith("/" + remote.name)
+            if preset.source_format == "pt":  # the port's files are verified by their git blob ids
+                assert re.fullmatch(r"[0-9a-f]{40}", remote.git_blob or ""), preset.name
+    assert PRESETS["hayao"].files[0].url == (
+        "https://github.com/TachibanaYoshino/AnimeGANv2/raw/94d74af09efbec2b6e3d2b8cd9f5ed0f8eeeb8e3"
+        "/checkpoint/generator_Hayao_weight/Hayao-64.ckpt.index"
+    )
+    assert PRESETS["paprika_pt"].files[0].git_blob == "58086c9db9fc7a9e5c2876ca31b8079599352643"
     assert PRESETS["hayao"].import_source == "Hayao-64.ckpt"
     assert PRESETS["paprika_pt"].import_source == "paprika.pt"
 
@@ -153,3 +164,4 @@ def test_tf1_checkpoint_preset(local_server, cache, shared_dir):
     io = np.load(folder / "io.npz")
     y = keras.saving.load_model(path).predict(io["astronaut_input"], verbose=0)
     assert np.abs(y - io["astronaut_output"]).max() < 1e-3
+
