@@ -8,6 +8,7 @@ assigned by name, checking that every variable finds its layer and every layer w
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -173,10 +174,22 @@ def default_upsample(fmt: str) -> str:
     return "legacy" if fmt == "tf1" else "half_pixel"
 
 
+# A state_dict holds exactly the generator's parameters; the margin admits a storage a little larger
+# than its tensor (a saved view), never the gigabytes of a crafted file.
+PT_MARGIN = 1.125
+
+
+def element_budget(model) -> int:
+    """How many elements a .pt file for ``model`` may hold: its parameter count plus a small margin."""
+    return int(sum(math.prod(v.shape) for v in model.weights) * PT_MARGIN) + 1024
+
+
 def import_weights(src: str | Path, arch: str, upsample: str | None = None):
     """Builds ``arch`` and loads SRC into it; returns the Keras generator."""
     fmt = source_format(src)
-    weights = pt_layer_weights(load_state_dict(src)) if fmt == "pt" else tf1_layer_weights(read_tf1_checkpoint(src))
+    weights = tf1_layer_weights(read_tf1_checkpoint(src)) if fmt == "tf1" else None  # a damaged file fails fast
     model = build_generator(arch, upsample=upsample or default_upsample(fmt))
+    if fmt == "pt":  # read within what the generator needs
+        weights = pt_layer_weights(load_state_dict(src, max_elements=element_budget(model)))
     assign_layer_weights(model, weights)
     return model

@@ -22,7 +22,7 @@ def test_missing_unknown_and_misshaped_variables(shared_dir, monkeypatch):
     pt = shared_dir / "reference/animegan_v2/generator-random.pt"
 
     def with_state(modified):
-        monkeypatch.setattr(importers, "load_state_dict", lambda _path: modified)
+        monkeypatch.setattr(importers, "load_state_dict", lambda _path, **_limits: modified)
 
     with_state({k: v for k, v in state.items() if k != "block_d.1.2.bias"})
     with pytest.raises(AnimeGANError, match="lack 1 variable"):
@@ -46,3 +46,4 @@ def test_source_format_errors(tmp_path):
         archive.writestr("x/readme", "no pickle here")
     with pytest.raises(AnimeGANError, match="no data.pkl inside"):
         import_weights(broken, "animegan-v2")
+
