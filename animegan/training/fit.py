@@ -9,7 +9,10 @@ photos); ``fit`` does the rest the same way for all of them:
 2. builds the trainer inside the strategy scope and, with ``resume``, restores the last checkpoint;
 3. runs ``model.fit(initial_epoch=...)`` on the epochs still to do, with the shared callbacks;
 4. on a NaN stops with the message and the last good checkpoint; otherwise saves the plain generator as
-   ``RUN_DIR/generator.keras``.
+   ``RUN_DIR/generator.keras``. A loss that explodes without becoming NaN is a one-line warning.
+
+On resume the checkpoint gives every variable but the learning rates: those are the config's, so a
+run continued with ``--resume --g-lr ...`` trains on with the new rate (``training.resume`` records it).
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from typing import Callable, Protocol
 import numpy as np
 
 from animegan.atomic import write_text
+from animegan.choices import STRATEGIES
 from animegan.errors import AnimeGANError
 
-STRATEGIES = ("default", "mirrored")
 CONFIG_FILE = "config.json"
 GENERATOR_FILE = "generator.keras"
 HISTORY_FILE = "history.jsonl"  # one JSON object per epoch: every loss term and hf_ratio
@@ -46,6 +49,7 @@ class TrainingTask(Protocol):
     def dataset(self, first_epoch: int, end_epoch: int):
         """The training batches of epochs ``first_epoch`` .. ``end_epoch - 1``."""
 
+    # Optional: ``tuning_options``, the options of the settings --resume may change (for the NaN advice).
     # An image-to-image task gives validation photos, and gets the photo | stylized sample grid and the
     # hf_ratio artefact metric; a task that generates from noise instead defines
     # ``epoch_callbacks(run_dir) -> list[keras.callbacks.Callback]`` (its own sample grid, metrics).
@@ -161,13 +165,61 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
 
 
 def checkpoint_state(trainer, options: FitOptions, extra: Callable[[], dict] | None = None) -> dict:
-    """What a checkpoint records beside the variables: the phase and the data order's key."""
+    """What a checkpoint records beside the variables: the phase, the data order's key, the loss baselines."""
     return {
         "phase": trainer.phase,
         "seed": options.seed,
         "data_order": "stateless in (seed, epoch): epoch N is replayed exactly on resume",
         **(extra() if extra else {}),
     }
+
+
+def learning_rate_variables(trainer) -> list:
+    """The optimizers' learning-rate variables (a schedule has none: it is rebuilt from the config)."""
+    return [
+        variable
+        for optimizer, _ in trainer.optimizer_variables().values()
+        for variable in optimizer.variables
+        if variable.path.rsplit("/", 1)[-1] == "learning_rate"
+    ]
+
+
+def resume_from_checkpoint(trainer, manager, options: FitOptions) -> tuple[int, dict]:
+    """Restore the newest intact checkpoint (keeping the configured learning rates); its epoch and state."""
+    checkpoint, arrays = manager.newest_intact(report=say)
+    saved_seed = checkpoint.state.get("seed", options.seed)
+    if saved_seed != options.seed:
+        raise AnimeGANError(
+            f"the checkpoint was trained with seed {saved_seed}, not {options.seed}: the data order would differ"
+        )
+    configured = [(variable, variable.numpy()) for variable in learning_rate_variables(trainer)]
+    manager.restore(trainer, checkpoint, arrays)
+    for variable, value in configured:
+        variable.assign(value)
+    next_step = (
+        f"continuing with epoch {checkpoint.epoch + 1} of {options.epochs}"
+        if checkpoint.epoch < options.epochs
+        else "no epochs left"
+    )
+    say(f"resumed from {checkpoint.path} at epoch {checkpoint.epoch}; {next_step}")
+    return checkpoint.epoch, checkpoint.state
+
+
+def tuning_advice(task: TrainingTask) -> str:
+    """What to do about a diverging run: true, since --resume accepts these options changed."""
+    options = getattr(task, "tuning_options", ())
+    rates = [option for option in options if option != "--clipnorm"]
+    change = f"lower the learning rates ({', '.join(rates)})" if rates else "lower the learning rates"
+    if "--clipnorm" in options:
+        change += " or add --clipnorm"
+    return f"{change}, then continue with --resume"
+
+
+def stop_message(guard_message: str, manager, task: TrainingTask) -> str:
+    """The NaN stop's one line: what happened, the last good checkpoint, and what to change on resume."""
+    last = manager.latest()
+    where = f"the last good checkpoint is {last.path} (epoch {last.epoch})" if last else "no checkpoint was saved"
+    return f"training stopped: {guard_message}; {where}; {tuning_advice(task)}"
 
 
 def epoch_callbacks(task: TrainingTask, run_dir: Path, options: FitOptions) -> list:
@@ -186,6 +238,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
     from animegan.training.callbacks import (
         EpochCheckpoint,
         EpochLog,
+        LossExplosionWarning,
         NaNGuard,
         PhaseScheduler,
         ProgressBar,
@@ -209,22 +262,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
         trainer.jit_compile = options.jit_compile
         trainer.build_optimizers()
     manager = CheckpointManager(run_dir, keep=options.keep_checkpoints)
-    initial_epoch = 0
-    if options.resume:
-        checkpoint = manager.latest()
-        saved_seed = checkpoint.state.get("seed", options.seed)
-        if saved_seed != options.seed:
-            raise AnimeGANError(
-                f"the checkpoint was trained with seed {saved_seed}, not {options.seed}: the data order would differ"
-            )
-        manager.restore(trainer, checkpoint)
-        initial_epoch = checkpoint.epoch
-        next_step = (
-            f"continuing with epoch {initial_epoch + 1} of {options.epochs}"
-            if initial_epoch < options.epochs
-            else "no epochs left"
-        )
-        say(f"resumed from {checkpoint.path} at epoch {initial_epoch}; {next_step}")
+    initial_epoch, saved = resume_from_checkpoint(trainer, manager, options) if options.resume else (0, {})
 
     result = FitResult(run_dir, initial_epoch, initial_epoch)
     if initial_epoch >= options.epochs:
@@ -232,10 +270,18 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
     else:
         trainer.set_epoch(initial_epoch)
         guard = NaNGuard()
-        saver = EpochCheckpoint(manager, guard, lambda model, epoch: checkpoint_state(model, options, state))
+        explosion = LossExplosionWarning(
+            say, baselines=saved.get(LossExplosionWarning.STATE_KEY), advice=tuning_advice(task)
+        )
+
+        def saved_state(model, epoch):
+            return checkpoint_state(model, options, lambda: {**(state() if state else {}), **explosion.state()})
+
+        saver = EpochCheckpoint(manager, guard, saved_state)
         callbacks = [
             PhaseScheduler(report=say if options.progress else None),
             guard,
+            explosion,
             *epoch_callbacks(task, run_dir, options),
             saver,
             EpochLog(run_dir / HISTORY_FILE),
@@ -256,12 +302,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
         result.checkpoint = saver.last_path
         result.epochs_done = saver.last_epoch or initial_epoch
         if guard.tripped:
-            last = manager.latest()
-            where = f"the last good checkpoint is {last.path} (epoch {last.epoch})" if last else "no checkpoint was saved"
-            raise TrainingStopped(
-                f"training stopped: {guard.message}; {where}; lower the learning rates or add --clipnorm, "
-                "then continue with --resume"
-            )
+            raise TrainingStopped(stop_message(guard.message, manager, task))
 
     from animegan.weights.save import save_model_atomically
 
