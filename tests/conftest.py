@@ -1,4 +1,4 @@
-"""Shared fixtures: the ../shared folder (skipped cleanly when absent) and small saved generators."""
+"""Shared fixtures: the ../shared folder (skipped cleanly when absent), small saved generators, the model harness."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# The model harness (tests/harness.py) gives every test its `harness` fixture. With --import-mode=importlib
+# pytest imports this file as `tests.conftest` (named from the rootdir, without touching sys.path), so
+# `tests` is a package by the time this line is read and `tests.harness` imports from beside this file.
+pytest_plugins = ["tests.harness"]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
