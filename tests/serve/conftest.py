@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("gradio", reason="the web extra is not installed: pip install 'animegan[web]'")
-
+WEB_EXTRA = "the web extra is not installed: pip install 'animegan[web]'"
 # Small limits so that every refusal is cheap to provoke: 1 MB, 2 MP, 1.05 MP of work.
 MAX_UPLOAD = 1024 * 1024
 MAX_PIXELS = 2_000_000
@@ -61,6 +60,7 @@ def photo(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """The server every test module talks to: default settings except small limits and its own temp folder."""
+    pytest.importorskip("gradio", reason=WEB_EXTRA)
     from animegan.serve.app import running
     from animegan.serve.settings import Limits, ServeSettings
 
