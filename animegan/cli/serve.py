@@ -21,7 +21,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0: every network "
                         "interface, with no login)")
-    parser.add_argument("--port", type=non_negative_int, default=7860, metavar="N", help="port (default 7860; 0: any free port)")
+    parser.add_argument(
+        "--port", type=non_negative_int, default=7860, metavar="N", help="port (default 7860; 0: any free port)"
+    )
     parser.add_argument(
         "-m", "--model", action="append", default=[], metavar="[NAME=]MODEL",
         help="also offer this model (repeatable): a .keras, .tflite or SavedModel path, named NAME (default: the "
@@ -31,7 +33,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--no-download", dest="downloads", action="store_false",
                         help="offer only pretrained styles already in the cache (default: also those downloaded "
                         "on first use)")
-    parser.add_argument("--threads", type=positive_int, metavar="N", help="CPU threads for a .tflite model (default: all cores)")
+    parser.add_argument(
+        "--threads", type=positive_int, metavar="N", help="CPU threads for a .tflite model (default: all cores)"
+    )
     parser.add_argument("--queue-size", type=non_negative_int, default=32, metavar="N",
                         help="requests that may wait behind the running one; more get HTTP 429 (default 32)")
     parser.add_argument("--loaded-models", type=positive_int, default=2, metavar="N",

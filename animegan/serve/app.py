@@ -1,7 +1,7 @@
 """Builds the server (REST routes + the Gradio page on one FastAPI app) and runs it with uvicorn.
 
 ``serve(settings)`` is what ``animegan serve`` runs: it blocks until Ctrl-C. ``running(settings)``
-starts the same server on a background thread and yields its URL (tests, the benchmark). Nothing
+starts the same server on a background thread and yields its URL (the tests). Nothing
 reaches the network: Gradio's analytics are off before it is imported, FastAPI's CDN-hosted /docs pages
 are off, ``share`` is never asked for, and the page's fonts are the ones Gradio ships.
 """
@@ -18,8 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from animegan.errors import AnimeGANError
 from animegan.serve.settings import LOCAL_HOST, ServeSettings
+
+if TYPE_CHECKING:  # the real imports wait for build_server: gradio is slow to import and optional
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from animegan.serve.jobs import Stylist
+    from animegan.serve.uploads import Uploads
+    from animegan.serve.worker import ModelWorker
 
 LOCAL_NAMES = {LOCAL_HOST, "localhost", "::1"}
 
@@ -29,12 +39,12 @@ class Server:
     """One server's parts, for tests and the benchmark to look into (queue, temporary folders)."""
 
     settings: ServeSettings
-    app: object  # the FastAPI app
-    stylist: object  # jobs.Stylist
-    worker: object  # worker.ModelWorker
-    uploads: object  # uploads.Uploads
-    page: object  # the gr.Blocks
-    page_app: object  # the Gradio app mounted at /
+    app: FastAPI  # the REST routes, with the page mounted at /
+    stylist: Stylist
+    worker: ModelWorker
+    uploads: Uploads
+    page: gr.Blocks
+    page_app: FastAPI  # Gradio's own app, mounted at /
 
     def end_streams(self) -> None:
         """Ends Gradio's long-lived streams (heartbeats, queue updates) so that shutdown does not wait on them."""
@@ -126,7 +136,8 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as error:
         sock.close()
-        raise AnimeGANError(f"cannot listen on {host}:{port}: {error.strerror or error}; choose another --port") from None
+        reason = error.strerror or error
+        raise AnimeGANError(f"cannot listen on {host}:{port}: {reason}; choose another --port") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock

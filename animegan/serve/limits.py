@@ -84,8 +84,8 @@ def check_video(height: int, width: int, seconds: float | None, limits: Limits, 
     if work_height * work_width > limits.max_work_pixels:
         raise RequestError(
             f"video frames of {work_width}x{work_height} are too large for this server (at most "
-            f"{limits.max_work_pixels / 1e6:.2f} MP a frame): choose a max side of {_fitting_side(height, width, limits)} "
-            "or less",
+            f"{limits.max_work_pixels / 1e6:.2f} MP a frame): choose a max side of "
+            f"{_fitting_side(height, width, limits)} or less",
             TOO_LARGE,
         )
 

@@ -33,7 +33,6 @@ CSS = """
 #hero p { margin: 0.2em 0 0.6em; opacity: 0.8; }
 #licence { font-size: 0.85rem; opacity: 0.85; }
 #status { min-height: 1.5em; }
-footer { display: none !important; }
 """
 
 
@@ -88,9 +87,9 @@ class Page:
             videos = [p for p in paths if is_video(p)]
             if len(videos) > 1 or (videos and len(paths) > 1):
                 raise RequestError("drop one video at a time, or photos only")
+            tile = PAGE_TILE if tiles else None
             requests = [
-                self.stylist.check(StyleRequest(s, int(work) or None, PAGE_TILE if tiles else None, fmt=fmt,
-                                                preserve_colour=bool(colour)))
+                self.stylist.check(StyleRequest(s, int(work) or None, tile, fmt=fmt, preserve_colour=bool(colour)))
                 for s in styles
             ]
             results = Results()
@@ -103,12 +102,12 @@ class Page:
         finally:
             for path in paths:
                 self.uploads.discard(path)
-        return self._shown(results, len(paths), time.perf_counter() - started)
+        return self._shown(results, time.perf_counter() - started)
 
     def _photos(self, paths: list[Path], requests: list[StyleRequest], results: Results, progress) -> None:
         total = len(paths) * len(requests)
         for index, (path, request) in enumerate((p, r) for p in paths for r in requests):
-            name = _display_name(path)
+            name = path.name
             progress((index, total), desc=f"{name} · {request.style}", unit="photos")
             try:
                 before, after, output = self.worker.run(self._photo_job, path, request, name, True)
@@ -131,24 +130,30 @@ class Page:
         return str(before), str(after), str(output)
 
     def _video(self, path: Path, requests: list[StyleRequest], results: Results, progress) -> None:
-        name = _display_name(path)
+        name = path.name
         for request in requests:
             folder = self.uploads.result_folder()
             output = folder / f"{Path(safe_name(name)).stem}-{request.style}.mp4"
             label = f"{name} · {request.style}"
-            bar = lambda total, _: _FrameProgress(progress, total, label, self.worker.stopping)  # noqa: E731
+
+            def bar(total: int | None, _name: str, label: str = label) -> _FrameProgress:
+                return _FrameProgress(progress, total, label, self.worker.stopping)
+
             try:
                 result = self.worker.run(self.stylist.video, path, output, request, name, bar)
             except RequestError as error:
                 results.failures.append(str(error))
                 continue
             if result.problem:
-                results.failures.append(f"{name} could not be read to its end ({result.problem}); "
-                                        f"the {result.frames} frames read are in the result")
+                results.failures.append(
+                    f"{name} could not be read to its end ({result.problem}); the {result.frames} frames read "
+                    "are in the result"
+                )
             results.video = results.video or str(output)
             results.downloads.append(str(output))
 
-    def _shown(self, results: Results, inputs: int, seconds: float):
+    def _shown(self, results: Results, seconds: float):
+        """The outputs' new values: the first pair in the slider, the rest in the gallery, every download."""
         if not results.downloads:
             raise gr.Error(" · ".join(results.failures) or "nothing was stylized", print_exception=False)
         for failure in results.failures:
@@ -175,11 +180,12 @@ class Page:
             raise gr.Error("no photo given", print_exception=False)
         path = Path(photo)
         try:
-            request = self.stylist.check(
-                StyleRequest(style or None, int(max_side or 0) or None, int(tile or 0) or None, fmt=fmt or "png",
-                             preserve_colour=bool(preserve_colour))
+            wanted = StyleRequest(
+                style or None, int(max_side or 0) or None, int(tile or 0) or None, fmt=fmt or "png",
+                preserve_colour=bool(preserve_colour),
             )
-            _, _, output = self.worker.run(self._photo_job, path, request, _display_name(path), False)
+            request = self.stylist.check(wanted)
+            _, _, output = self.worker.run(self._photo_job, path, request, path.name, False)
         except RequestError as error:
             raise gr.Error(str(error), print_exception=False) from None
         finally:
@@ -215,74 +221,28 @@ class _FrameProgress:
             self.progress((self.done, self.total), desc=self.label, unit="frames")
 
 
-def _display_name(path: Path) -> str:
-    return path.name
+HERO = (
+    "<h1>AnimeGAN</h1><p>Turn your photos and short videos into anime and other styles. "
+    "Everything runs on the machine serving this page.</p>"
+)
 
 
 def build_page(stylist: Stylist, worker: ModelWorker, uploads: Uploads, keep_results: int) -> gr.Blocks:
+    """The page and its ``stylize_image`` API; Gradio's own queue bounds the page's waiting events."""
     page = Page(stylist, worker, uploads)
-    styles = stylist.styles
-    choices = [(style.label, style.name) for style in styles]
-    limits = stylist.limits
-    with gr.Blocks(
-        title="AnimeGAN", fill_width=True, analytics_enabled=False, delete_cache=(max(1, min(60, keep_results)), keep_results)
-    ) as demo:
-        gr.HTML(
-            "<h1>AnimeGAN</h1><p>Turn your photos and short videos into anime and other styles. "
-            "Everything runs on this computer.</p>",
-            elem_id="hero",
-        )
+    # Gradio deletes its files (results, uploads never stylized) older than keep_results, checking each minute.
+    expiry = (max(1, min(60, keep_results)), keep_results)
+    with gr.Blocks(title="AnimeGAN", fill_width=True, analytics_enabled=False, delete_cache=expiry) as demo:
+        gr.HTML(HERO, elem_id="hero")
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=320):
-                files = gr.File(
-                    label="Photos or a short video",
-                    file_count="multiple",
-                    file_types=sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS),
-                    type="filepath",
-                    height=150,
-                    elem_id="drop",
-                )
-                chosen = gr.Dropdown(
-                    choices, value=[styles.default], multiselect=True, label="Styles",
-                    info="pick several to compare them", elem_id="styles",
-                )
-                note = gr.Markdown(page.licence_note([styles.default]), elem_id="licence")
-                with gr.Accordion("Options", open=False):
-                    work = gr.Radio(
-                        WORK_SIZES, value=1024, label="Work size",
-                        info="the longest side the model sees; results keep your photo's size",
-                    )
-                    tiles = gr.Checkbox(
-                        label=f"Tiles for big photos ({PAGE_TILE} px)",
-                        info="full detail with little memory; slower",
-                    )
-                    colour = gr.Checkbox(
-                        label="Keep the photo's colours", visible=COLOUR_SUPPORTED,
-                    )
-                    fmt = gr.Radio([("PNG", "png"), ("JPEG", "jpg")], value="png", label="Download as")
-                run = gr.Button("Stylize", variant="primary", size="lg", elem_id="run")
-                gr.Markdown(
-                    f"Up to {megabytes(limits.max_upload_bytes)} and {limits.max_pixels / 1e6:.0f} MP a photo, "
-                    f"{limits.max_video_seconds:g} s of video. Uploads are deleted once stylized.",
-                    elem_id="limits",
-                )
+                files, chosen, options, run = _inputs(page)
             with gr.Column(scale=7, min_width=320):
-                slider = gr.ImageSlider(
-                    label="Before / after", type="filepath", interactive=False, max_height=640, elem_id="slider"
-                )
-                status = gr.Markdown("", elem_id="status")
-                gallery = gr.Gallery(label="All results", visible=False, columns=4, height="auto", elem_id="gallery")
-                video = gr.Video(label="Stylized video", visible=False, interactive=False, elem_id="video")
-                downloads = gr.File(
-                    label="Download", file_count="multiple", interactive=False, visible=False, elem_id="downloads"
-                )
+                slider, status, gallery, video, downloads = _outputs()
         pairs = gr.State([])
-
-        chosen.change(page.licence_note, chosen, note, queue=False, api_visibility="private")
-        gr.on(
-            [run.click, files.upload],
+        run.click(
             page.stylize,
-            [files, chosen, work, tiles, fmt, colour],
+            [files, chosen, *options],
             [slider, gallery, video, downloads, pairs, files, status],
             api_visibility="private",
             concurrency_id="model",
@@ -293,22 +253,78 @@ def build_page(stylist: Stylist, worker: ModelWorker, uploads: Uploads, keep_res
             return tuple(shown[event.index][:2])
 
         gallery.select(show_pair, pairs, slider, queue=False, api_visibility="private")
-
-        with gr.Column(visible=False):  # the inputs of the gradio_client API, never shown
-            api_photo = gr.File(label="photo", type="filepath")
-            # Text, not a menu: a wrong value then gets the server's own one-line error (GET /v1/models lists them).
-            api_style = gr.Textbox(styles.default, label=f"style ({', '.join(name for _, name in choices)})")
-            api_max_side = gr.Number(0, label="max_side (0: full size)", precision=0, minimum=0)
-            api_tile = gr.Number(0, label=f"tile (0: none; at most {largest_tile(limits)})", precision=0, minimum=0)
-            api_format = gr.Textbox("png", label="format (png or jpg)")
-            api_colour = gr.Checkbox(False, label="preserve_colour")
-            api_result = gr.File(label="result")
-            api_button = gr.Button()
-        api_button.click(
-            page.api_stylize_image,
-            [api_photo, api_style, api_max_side, api_tile, api_format, api_colour],
-            api_result,
-            api_name="stylize_image",
-            concurrency_id="model",
-        )
+        _api(page)
     return demo
+
+
+def _inputs(page: Page):
+    """The left column: drop zone, styles with their licences, options, the button, the limits."""
+    styles, limits = page.stylist.styles, page.stylist.limits
+    files = gr.File(
+        label="Photos or a short video",
+        file_count="multiple",
+        file_types=sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS),
+        type="filepath",
+        height=150,
+        elem_id="drop",
+    )
+    chosen = gr.Dropdown(
+        [(style.label, style.name) for style in styles], value=[styles.default], multiselect=True,
+        label="Styles", info="pick several to compare them", elem_id="styles",
+    )
+    note = gr.Markdown(page.licence_note([styles.default]), elem_id="licence")
+    chosen.change(page.licence_note, chosen, note, queue=False, api_visibility="private")
+    with gr.Accordion("Options", open=False):
+        work = gr.Radio(
+            WORK_SIZES, value=1024, label="Work size",
+            info="the longest side the model sees; results keep your photo's size",
+        )
+        tiles = gr.Checkbox(
+            label=f"Tiles for big photos ({PAGE_TILE} px)", info="full detail with little memory; slower"
+        )
+        colour = gr.Checkbox(label="Keep the photo's colours", visible=COLOUR_SUPPORTED)
+        fmt = gr.Radio([("PNG", "png"), ("JPEG", "jpg")], value="png", label="Download as")
+    run = gr.Button("Stylize", variant="primary", size="lg", elem_id="run")
+    gr.Markdown(
+        f"Up to {megabytes(limits.max_upload_bytes)} and {limits.max_pixels / 1e6:.0f} MP a photo, "
+        f"{limits.max_video_seconds:g} s of video. Uploads are deleted once stylized.",
+        elem_id="limits",
+    )
+    return files, chosen, (work, tiles, fmt, colour), run
+
+
+def _outputs():
+    """The right column: the before/after slider, a status line, the other results, the downloads."""
+    slider = gr.ImageSlider(
+        label="Before / after", type="filepath", interactive=False, max_height=640, elem_id="slider"
+    )
+    status = gr.Markdown("", elem_id="status")
+    gallery = gr.Gallery(label="All results", visible=False, columns=4, height="auto", elem_id="gallery")
+    video = gr.Video(label="Stylized video", visible=False, interactive=False, elem_id="video")
+    downloads = gr.File(
+        label="Download", file_count="multiple", interactive=False, visible=False, elem_id="downloads"
+    )
+    return slider, status, gallery, video, downloads
+
+
+def _api(page: Page) -> None:
+    """``/stylize_image`` for gradio_client, on components that are never shown."""
+    names = ", ".join(style.name for style in page.stylist.styles)
+    with gr.Column(visible=False):
+        photo = gr.File(label="photo", type="filepath")
+        # Text, not a menu: a wrong value then gets the server's own one-line error (GET /v1/models lists them).
+        style = gr.Textbox(page.stylist.styles.default, label=f"style ({names})")
+        max_side = gr.Number(0, label="max_side (0: full size)", precision=0, minimum=0)
+        largest = largest_tile(page.stylist.limits)
+        tile = gr.Number(0, label=f"tile (0: none; at most {largest})", precision=0, minimum=0)
+        fmt = gr.Textbox("png", label="format (png or jpg)")
+        colour = gr.Checkbox(False, label="preserve_colour")
+        result = gr.File(label="result")
+        button = gr.Button()
+    button.click(
+        page.api_stylize_image,
+        [photo, style, max_side, tile, fmt, colour],
+        result,
+        api_name="stylize_image",
+        concurrency_id="model",
+    )

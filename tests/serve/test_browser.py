@@ -62,13 +62,17 @@ def _requested_urls(driver) -> set[str]:
 
 def _phone_screenshot(driver, path) -> None:
     """The whole page as a phone shows it: mobile metrics, captured beyond the viewport."""
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True}
-    )
+    phone = {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", phone)
     time.sleep(1.0)  # the layout settles at the new width
-    height = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
+    height = max(
+        driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"],
+        driver.execute_script("return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)"),
+    )
     clip = {"x": 0, "y": 0, "width": PHONE[0], "height": height, "scale": 1}
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
     path.write_bytes(base64.b64decode(shot["data"]))
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
@@ -79,7 +83,9 @@ def test_drop_a_photo_and_get_its_result(server, browser, pictures, tmp_path):
     browser.get(server.url)
     wait = WebDriverWait(browser, 120)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#run"))
-    browser.find_element(By.CSS_SELECTOR, "#drop input[type=file]").send_keys(str(photo))  # runs on upload
+    browser.find_element(By.CSS_SELECTOR, "#drop input[type=file]").send_keys(str(photo))
+    wait.until(lambda d: "street" in d.find_element(By.CSS_SELECTOR, "#drop").text)  # uploaded: its name shows
+    browser.find_element(By.CSS_SELECTOR, "#run").click()
     link = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#downloads a[href]"))[0]
     slider = browser.find_elements(By.CSS_SELECTOR, "#slider img")
     assert len(slider) >= 2  # before and after

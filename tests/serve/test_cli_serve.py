@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -76,7 +75,8 @@ def test_a_port_in_use_is_one_line(capsys):
 def test_help_does_not_import_gradio():
     code = "import sys; from animegan.cli.main import build_parser; build_parser(); print('gradio' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip() == "False"
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert answer.stdout.strip() == "False"
 
 
 @pytest.mark.slow

@@ -47,7 +47,8 @@ def test_several_photos_in_several_styles(page, pictures):
         [str(first), str(second)], ["copy", "default"], 0, False, "png", False, progress=progress
     )
     assert [Image.open(p).size for p in downloads["value"]] == [(80, 60), (80, 60), (40, 50), (40, 50)]
-    assert [p.rsplit("/", 1)[1] for p in downloads["value"]] == ["a-copy.png", "a-default.png", "b-copy.png", "b-default.png"]
+    names = [p.rsplit("/", 1)[1] for p in downloads["value"]]
+    assert names == ["a-copy.png", "a-default.png", "b-copy.png", "b-default.png"]
     assert Image.open(slider[0]).size == Image.open(slider[1]).size == (80, 60)  # before and after
     assert gallery["visible"] and len(gallery["value"]) == 4 and not video["visible"]
     assert files is None and status.startswith("4 results")
@@ -87,9 +88,16 @@ def test_a_video_shows_frame_progress(page, tmp_path):
 
 
 def test_video_limits(page, tmp_path):
-    long = _uploaded(page, "long.mp4", make_clip(tmp_path / "long.mp4", 64, 48, fps=4, seconds=4.0, audio=None).read_bytes())
+    clip = make_clip(tmp_path / "long.mp4", 64, 48, fps=4, seconds=4.0, audio=None)
+    long = _uploaded(page, "long.mp4", clip.read_bytes())
     with pytest.raises(gr.Error, match="too long: 4.0 s"):
         page.stylize([str(long)], ["default"], 0, False, "png", False)
-    one = _uploaded(page, "one.mp4", make_clip(tmp_path / "one.mp4", 64, 48, fps=4, seconds=0.5, audio=None).read_bytes())
+    clip = make_clip(tmp_path / "one.mp4", 64, 48, fps=4, seconds=0.5, audio=None)
+    one = _uploaded(page, "one.mp4", clip.read_bytes())
     with pytest.raises(gr.Error, match="one video at a time"):
         page.stylize([str(one), str(one)], ["default"], 0, False, "png", False)
+
+
+def test_results_expire_after_keep_results(server):
+    keep = server.server.settings.keep_results
+    assert server.server.page.delete_cache == (min(60, keep), keep)  # Gradio deletes older files on this beat

@@ -26,7 +26,11 @@ def test_models_lists_every_style_with_its_licence(http):
 
 @pytest.mark.parametrize(
     "query, cli_options",
-    [({}, ()), ({"max_side": 64}, ("--max-side", "64")), ({"tile": 64, "tile_overlap": 16}, ("--tile", "64", "--tile-overlap", "16"))],
+    [
+        ({}, ()),
+        ({"max_side": 64}, ("--max-side", "64")),
+        ({"tile": 64, "tile_overlap": 16}, ("--tile", "64", "--tile-overlap", "16")),
+    ],
     ids=["full-size", "max-side", "tiles"],
 )
 def test_result_equals_animegan_stylize(http, photo, pictures, cli_result, query, cli_options):
