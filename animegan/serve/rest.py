@@ -10,7 +10,6 @@ server's temporary folder, removed as soon as the response is built.
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Query, Request, Response
@@ -28,7 +27,6 @@ from animegan.serve.worker import ModelWorker
 
 _MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 _MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file in a multipart body
-_log = logging.getLogger("animegan.serve")
 
 
 def add_routes(app: FastAPI, stylist: Stylist, worker: ModelWorker, uploads: Uploads) -> None:
@@ -69,6 +67,12 @@ def add_routes(app: FastAPI, stylist: Stylist, worker: ModelWorker, uploads: Upl
     async def refused(request: Request, error: AnimeGANError) -> JSONResponse:
         headers = {"Retry-After": "2"} if isinstance(error, ServerBusy) else None
         return JSONResponse({"error": str(error)}, status_code=status_of(error), headers=headers)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, error: Exception) -> JSONResponse:
+        # A bug, not the request's fault: the client gets JSON too; Starlette then logs the traceback.
+        message = f"internal error ({type(error).__name__}); see the server's log"
+        return JSONResponse({"error": message}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -121,3 +121,14 @@ def test_nothing_a_request_sent_is_kept(http, server, photo):
     assert http.post("/v1/stylize", content=photo.read_bytes()).status_code == 200
     assert http.post("/v1/stylize", content=b"garbage").status_code == 400
     assert list(server.server.uploads.rest.iterdir()) == []
+
+
+def test_a_bug_is_a_json_500_and_the_server_keeps_serving(http, server, photo, monkeypatch):
+    def broken(*args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(server.server.stylist, "photo", broken)
+    answer = http.post("/v1/stylize", content=photo.read_bytes())
+    assert answer.status_code == 500 and "ZeroDivisionError" in answer.json()["error"]
+    monkeypatch.undo()
+    assert http.post("/v1/stylize", params={"max_side": 32}, content=photo.read_bytes()).status_code == 200
