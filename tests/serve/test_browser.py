@@ -87,14 +87,14 @@ def test_drop_a_photo_and_get_its_result(server, browser, pictures, tmp_path):
     wait.until(lambda d: "street" in d.find_element(By.CSS_SELECTOR, "#drop").text)  # uploaded: its name shows
     browser.find_element(By.CSS_SELECTOR, "#run").click()
     link = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#downloads a[href]"))[0]
-    slider = browser.find_elements(By.CSS_SELECTOR, "#slider img")
-    assert len(slider) >= 2  # before and after
+    # The outputs arrive together but render one by one: wait for the slider's two pictures and the status.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#slider img")) >= 2)
+    wait.until(lambda d: "1 result" in d.find_element(By.CSS_SELECTOR, "#status").text)
     href = link.get_attribute("href")
     assert urlsplit(href).hostname == "127.0.0.1"
     with urlopen(href, timeout=30) as answer:
         result = Image.open(io.BytesIO(answer.read()))
     assert result.size == (200, 150)
-    assert "1 result" in browser.find_element(By.CSS_SELECTOR, "#status").text
 
     time.sleep(0.5)
     browser.save_screenshot(str(tmp_path / "serve-desktop.png"))
