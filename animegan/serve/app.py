@@ -53,6 +53,7 @@ class Server:
 
     def close(self) -> None:
         self.worker.close()
+        self.stylist.styles.unload()
         self.uploads.remove_all()
 
 

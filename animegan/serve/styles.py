@@ -139,6 +139,11 @@ class StyleRegistry:
             raise RequestError(f"unknown style {shown!r}; this server offers: {known} (GET /v1/models)")
         return style
 
+    def unload(self) -> None:
+        """Drops the loaded models now, while the interpreter runs, rather than during its shutdown."""
+        with self._lock:
+            self._loaded.clear()
+
     def backend(self, name: str | None) -> Backend:
         """The loaded backend of a style; loads (and for a preset first downloads) it on first use."""
         style = self.get(name)
