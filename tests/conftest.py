@@ -35,3 +35,21 @@ def v2_keras(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("models") / "v2.keras"
     AnimeGANv2Generator(upsample="half_pixel").save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def make_png():
+    """``make_png(path, width, height, idat)``: a PNG whose header declares any size over any IDAT bytes
+    (colour type 2, 8-bit RGB, unless ``colour``/``depth`` say otherwise): what a hostile file looks like."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    def make(path: Path, width: int, height: int, idat: bytes, colour: int = 2, depth: int = 8) -> Path:
+        header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+        return path
+
+    return make
