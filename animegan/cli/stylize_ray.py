@@ -52,6 +52,7 @@ def run(args) -> int:
         VideoOptions(args.max_side, args.batch_size, args.codec, args.crf, args.overwrite),
         threads=args.threads or max(1, int(args.worker_cpus)),
         cwd=os.getcwd(),
+        model_label=args.model or "the bundled default model",
     )
     options = RayOptions(args.ray, args.ray_workers, args.worker_cpus, args.worker_gpus, quiet=not args.debug)
     model = resolve_model(args.model)  # once, here: the workers get the file itself

@@ -85,6 +85,8 @@ def stylize_on_ray(
         results = _dataset(ray, pending, shipped, settings, options)
         with progress(len(pending), "files") if progress else nullcontext() as bar:
             for row in _rows(results):
+                if row["fatal"]:  # the workers cannot run the model at all
+                    raise AnimeGANError(str(row["error"]))
                 done.add(row["output"])
                 for line in filter(None, str(row["notes"]).split("\n")):
                     report(line)

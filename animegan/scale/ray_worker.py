@@ -20,7 +20,7 @@ from animegan.inference.video import VideoOptions, stylize_videos
 from animegan.scale.places import Task, local_job
 from animegan.scale.shipped_model import ShippedModel
 
-RESULT_COLUMNS = ("source", "output", "written", "error", "notes")
+RESULT_COLUMNS = ("source", "output", "written", "error", "notes", "fatal")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class WorkerSettings:
     video: VideoOptions
     threads: int | None  # TFLite interpreter threads; None: every core the worker sees
     cwd: str  # the driver's working folder: relative inputs and outputs are read from there
+    model_label: str = ""  # the model as the driver names it, for messages
 
 
 class StylizeWorker:
@@ -38,16 +39,21 @@ class StylizeWorker:
         self.settings = settings
         self.photo = dataclasses.replace(settings.photo, overwrite=True)
         self.video = dataclasses.replace(settings.video, overwrite=True)
-        self.backend = load_backend(model.unpack(), threads=settings.threads)
+        path = model.unpack()
+        self.backend, self.problem = None, None
+        try:
+            self.backend = load_backend(path, threads=settings.threads)
+        except AnimeGANError as error:  # answered on every row: the driver stops the job with it
+            self.problem = str(error).replace(str(path), settings.model_label or model.name)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
-        rows = [
-            self.run(Task(str(source), str(output), bool(video)))
-            for source, output, video in zip(batch["source"], batch["output"], batch["video"])
-        ]
+        tasks = [Task(str(s), str(o), bool(v)) for s, o, v in zip(batch["source"], batch["output"], batch["video"])]
+        rows = [self.run(task) for task in tasks]
         return {column: [row[column] for row in rows] for column in RESULT_COLUMNS}
 
     def run(self, task: Task) -> dict:
+        if self.problem is not None:
+            return _row(task, False, self.problem, [], fatal=True)
         notes: list[str] = []
         summary = Summary()
         try:
@@ -65,5 +71,6 @@ class StylizeWorker:
         return _row(task, bool(summary.written), error, [as_given(line) for line in notes])
 
 
-def _row(task: Task, written: bool, error: str, notes: list[str]) -> dict:
-    return {"source": task.source, "output": task.output, "written": written, "error": error, "notes": "\n".join(notes)}
+def _row(task: Task, written: bool, error: str, notes: list[str], fatal: bool = False) -> dict:
+    notes_text = "\n".join(notes)
+    return {"source": task.source, "output": task.output, "written": written, "error": error, "notes": notes_text, "fatal": fatal}

@@ -164,3 +164,17 @@ def test_workers_the_cluster_cannot_hold_are_refused_before_any_work(local_ray, 
         "(use fewer --ray-workers or fewer per worker)"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_model_the_workers_cannot_load_ends_the_job_in_one_line(local_ray, tmp_path, capsys, make_photos):
+    make_photos(tmp_path / "in", count=2)
+    model = tmp_path / "junk.keras"
+    model.write_bytes(b"not a zip file")
+    code, err = run_cli(capsys, tmp_path / "in", "-o", tmp_path / "out", "-m", model, "--ray")
+    assert code == 1 and "Traceback" not in err
+    assert [line for line in err.splitlines() if "error:" in line] == [
+        f"animegan: error: cannot load Keras model {model}: "
+        + err.split(f"cannot load Keras model {model}: ", 1)[1].splitlines()[0]
+    ]
+    assert str(model) in err and "animegan-ray-models" not in err  # named as the user named it
+    assert not list((tmp_path / "out").rglob("*.png"))
