@@ -29,6 +29,7 @@ import atexit
 import dataclasses
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -271,7 +272,11 @@ def _lost(error, where: str, callbacks: list = ()) -> AnimeGANError:
 
 
 def _first_line(error: BaseException) -> str:
-    text = getattr(error, "message", None) or str(error)
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    useful = [line for line in lines if "aborted" in line.lower() or "unhealthy" in line.lower()]
-    return (useful or lines or [type(error).__name__])[0]
+    """What a TensorFlow error says in one line: which task stopped its heartbeats, else its first line."""
+    text = str(getattr(error, "message", None) or error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line, following in zip(lines, lines[1:]):
+        if "stopped sending heartbeats" in line:
+            return f"{following} stopped sending heartbeats"
+    useful = [line for line in lines if "aborted" in line.lower() or "deadline" in line.lower()]
+    return re.sub(r"\{\{.*?\}\}\s*", "", (useful or lines or [type(error).__name__])[0])
