@@ -7,8 +7,9 @@ Each mode runs as the user runs it: a fresh ``python -m animegan`` process (impo
 ``--ray``, starting an embedded Ray and its worker), timed by wall clock from start to exit. The photos
 are the 24 Kodak images (../shared/data/kodak24) scaled by ``--scale`` (bicubic; 2 gives 1536x1024).
 The goal on one machine is ``--ray`` with one worker at >= 85% of plain throughput: the cost of Ray's
-start-up and per-file scheduling. ``--worker-cpus`` defaults to every core, so the one worker gets the
-cores plain ``stylize`` uses (and as many TFLite threads). With ``--repeat`` the modes alternate and
+start-up and per-file scheduling. Without ``--worker-cpus`` the CLI's default applies: an embedded Ray
+shares the machine's cores among its workers, so one worker gets the cores plain ``stylize`` uses (and
+as many TFLite threads). With ``--repeat`` the modes alternate and
 each figure is the best of N runs (for shared or noisy machines). The outputs of the two modes are
 compared byte for byte.
 """
@@ -58,7 +59,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=24, help="how many photos (default 24)")
     parser.add_argument("--model", help="a --model value (default: the bundled default model)")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--worker-cpus", type=float, default=float(os.cpu_count() or 1))
+    parser.add_argument("--worker-cpus", type=float, help="default: the CLI's (the cores / the workers)")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     if not args.photos.is_dir():
@@ -70,7 +71,9 @@ def main() -> int:
         root = Path(tmp)
         photos = scaled_photos(args.photos, root / "in", args.scale, args.count)
         model = ["--model", args.model] if args.model else []
-        ray_options = ["--ray", "--ray-workers", str(args.workers), "--worker-cpus", f"{args.worker_cpus:g}"]
+        ray_options = ["--ray", "--ray-workers", str(args.workers)]
+        if args.worker_cpus:
+            ray_options += ["--worker-cpus", f"{args.worker_cpus:g}"]
         best = {"plain": float("inf"), "ray": float("inf")}
         for attempt in range(args.repeat):
             for mode, extra in (("plain", []), ("ray", ray_options)):
@@ -86,9 +89,8 @@ def main() -> int:
     print(f"{date.today()}  {cpu.model}, {cpu.logical_cores} logical cores ({' '.join(cpu.features)})")
     print(f"{len(photos)} photos of {size}, model: {args.model or 'the bundled default'}; best of {args.repeat}")
     print(f"plain stylize          : {best['plain']:7.1f} s  {rate['plain']:.3f} photos/s")
-    print(
-        f"--ray, {args.workers} worker x {args.worker_cpus:g} CPUs: {best['ray']:7.1f} s  {rate['ray']:.3f} photos/s"
-    )
+    cpus = f"{args.worker_cpus:g}" if args.worker_cpus else f"{(os.cpu_count() or 1) // args.workers}"
+    print(f"--ray, {args.workers} worker x {cpus} CPUs: {best['ray']:7.1f} s  {rate['ray']:.3f} photos/s")
     print(f"ratio --ray / plain    : {rate['ray'] / rate['plain']:.3f}  (goal >= 0.85)")
     print(f"outputs identical      : {same}")
     return 0

@@ -18,8 +18,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     group.add_argument("--ray-workers", type=positive_int, default=1, help="model workers (default 1)")
     group.add_argument(
-        "--worker-cpus", type=positive_float, default=1.0,
-        help="CPUs per worker (default 1; also the .tflite threads unless --threads is given)",
+        "--worker-cpus", type=positive_float,
+        help="CPUs per worker (default: an embedded Ray shares this machine's cores among the workers; a "
+        "cluster gives each 1). Also the .tflite threads unless --threads is given",
     )  # fmt: skip
     group.add_argument("--worker-gpus", type=non_negative_float, default=0.0, help="GPUs per worker (default 0)")
 
@@ -50,7 +51,7 @@ def run(args) -> int:
     settings = WorkerSettings(
         PhotoOptions(args.max_side, args.tile, args.tile_overlap, args.batch_size, args.overwrite),
         VideoOptions(args.max_side, args.batch_size, args.codec, args.crf, args.overwrite),
-        threads=args.threads or max(1, int(args.worker_cpus)),
+        threads=args.threads,
         cwd=os.getcwd(),
         model_label=args.model or "the bundled default model",
     )

@@ -96,9 +96,13 @@ def _remote_sources(uri: str) -> list[tuple[str, PurePosixPath]]:
         entries = filesystem.get_file_info(fs.FileSelector(root, recursive=True))
     except OSError as error:
         raise AnimeGANError(f"cannot list {uri}: {_first_line(error)}") from None
-    files = sorted(e.path for e in entries if e.type == fs.FileType.File and Path(e.path).suffix.lower() in MEDIA_EXTENSIONS)
     base = PurePosixPath(root)
-    return [(join(uri, PurePosixPath(p).relative_to(base)), PurePosixPath(p).relative_to(base)) for p in files]
+    names = sorted(
+        PurePosixPath(e.path).relative_to(base)
+        for e in entries
+        if e.type == fs.FileType.File and Path(e.path).suffix.lower() in MEDIA_EXTENSIONS
+    )
+    return [(join(uri, name), name) for name in names]
 
 
 def exists(place: str) -> bool:

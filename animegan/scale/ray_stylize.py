@@ -11,6 +11,7 @@ end, so a job interrupted at any point is resumed by running it again (what exis
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -36,7 +37,7 @@ MAX_BLOCKS = 100_000
 class RayOptions:
     address: str = LOCAL
     workers: int = 1
-    cpus_per_worker: float = 1.0
+    cpus_per_worker: float | None = None  # None: a local Ray's CPUs shared among the workers; 1 on a cluster
     gpus_per_worker: float = 0.0
     task_retries: int = TASK_RETRIES
     local: LocalRay = field(default_factory=LocalRay)
@@ -81,10 +82,13 @@ def stylize_on_ray(
     shipped = ShippedModel.pack(model)
     done: set[str] = set()
     with connected(options.address, options.local, options.quiet) as ray:
+        options = _sized(ray, options)
         _check_resources(ray, options)
+        if settings.threads is None:  # a .tflite model runs a thread per CPU the worker holds
+            settings = dataclasses.replace(settings, threads=max(1, int(options.cpus_per_worker)))
         results = _dataset(ray, pending, shipped, settings, options)
         with progress(len(pending), "files") if progress else nullcontext() as bar:
-            for row in _rows(results):
+            for row in results.iter_rows():
                 if row["fatal"]:  # the workers cannot run the model at all
                     raise AnimeGANError(str(row["error"]))
                 done.add(row["output"])
@@ -104,6 +108,13 @@ def stylize_on_ray(
     for folder in {Path(task.output).parent for task in pending if not is_remote(task.output)}:
         remove_stale(folder)  # what killed workers left; every worker of this job has stopped
     return summary
+
+
+def _sized(ray, options: RayOptions) -> RayOptions:
+    if options.cpus_per_worker is not None:
+        return options
+    cpus = float(ray.cluster_resources().get("CPU", 1)) // options.workers if options.address == LOCAL else 1.0
+    return dataclasses.replace(options, cpus_per_worker=max(1.0, cpus))
 
 
 def _check_resources(ray, options: RayOptions) -> None:
@@ -142,11 +153,3 @@ def _dataset(ray, tasks: list[Task], shipped: ShippedModel, settings: WorkerSett
             max_restarts=-1,  # a killed worker is replaced ...
             max_task_retries=options.task_retries,  # ... and its files retried, a bounded number of times
         )
-
-
-def _rows(results):
-    """The result rows as they finish; an error raised inside a worker's set-up is one line."""
-    try:
-        yield from results.iter_rows()
-    except AnimeGANError as error:  # Ray's task errors derive from the class of the error they carry
-        raise AnimeGANError(str(error).strip().splitlines()[-1].removeprefix("animegan.errors.AnimeGANError: ")) from None

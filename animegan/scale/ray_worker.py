@@ -72,5 +72,7 @@ class StylizeWorker:
 
 
 def _row(task: Task, written: bool, error: str, notes: list[str], fatal: bool = False) -> dict:
-    notes_text = "\n".join(notes)
-    return {"source": task.source, "output": task.output, "written": written, "error": error, "notes": notes_text, "fatal": fatal}
+    """One result row; ``fatal``: the worker cannot run the model at all."""
+    return dict(
+        source=task.source, output=task.output, written=written, error=error, notes="\n".join(notes), fatal=fatal
+    )

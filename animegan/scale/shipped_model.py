@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from animegan.atomic import replacing
+from animegan.atomic import remove_stale, replacing
 from animegan.errors import AnimeGANError
 from animegan.inference.metadata import metadata_path
 
@@ -45,6 +45,7 @@ class ShippedModel:
         """The model's path on this machine, unpacked on first use."""
         folder = Path(root or Path(tempfile.gettempdir()) / "animegan-ray-models") / self.digest[:24]
         if not (folder / self.name).exists():
+            remove_stale(folder.parent)  # what a worker killed while unpacking left
             with replacing(folder, what="model folder") as temporary:
                 temporary.mkdir(parents=True)
                 with tarfile.open(fileobj=io.BytesIO(self.archive), mode="r") as tar:
