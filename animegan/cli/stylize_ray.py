@@ -16,13 +16,16 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="run on Ray Data: alone, an embedded Ray on this machine; or a cluster (auto, ray://HOST:10001, "
         "HOST:6379). Inputs and -o may also be URIs (s3://, gs://, file://)",
     )  # fmt: skip
-    group.add_argument("--ray-workers", type=positive_int, default=1, help="model workers (default 1)")
+    group.add_argument("--ray-workers", type=positive_int, default=1, metavar="N", help="model workers (default 1)")
     group.add_argument(
-        "--worker-cpus", type=positive_float,
+        "--worker-cpus", type=positive_float, metavar="N",
         help="CPUs per worker (default: an embedded Ray shares this machine's cores among the workers; a "
         "cluster gives each 1). Also the .tflite threads unless --threads is given",
     )  # fmt: skip
-    group.add_argument("--worker-gpus", type=non_negative_float, default=0.0, help="GPUs per worker (default 0)")
+    group.add_argument(
+        "--worker-gpus", type=non_negative_float, default=0.0, metavar="N",
+        help="GPUs per worker (default 0: Ray hides the GPUs from a worker that did not ask for one)",
+    )  # fmt: skip
 
 
 def run(args) -> int:
