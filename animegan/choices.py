@@ -20,4 +20,4 @@ GAN_LOSSES = ("lsgan", "hinge", "gan")
 RECONSTRUCTION_LOSSES = ("l1", "mse", "bce")
 
 # tf.distribute strategies of a training run (training/fit.py make_strategy).
-STRATEGIES = ("default", "mirrored")
+STRATEGIES = ("default", "mirrored", "multi-worker")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from animegan.cli import stylize_ray
 from animegan.cli.arguments import crf_value, positive_int
 from animegan.inference.inputs import OUTPUT_FORMATS
 
@@ -40,10 +41,13 @@ def add_parser(subparsers) -> None:
         "--crf", type=crf_value, help="video quality, lower is better (default 18; for encoders with a CRF mode)"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
+    stylize_ray.add_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    if args.ray is not None:
+        return stylize_ray.run(args)
     from tqdm import tqdm
 
     from animegan.inference.backends import load_backend
@@ -76,11 +80,16 @@ def run(args) -> int:
         )
     if videos:
         summary = _merge(summary, _stylize_videos(backend, videos, args))
+    return finish(summary, args.output, expansion.missing)
+
+
+def finish(summary, output: str, missing: list[str]) -> int:
+    """Prints the summary line; the exit code: 1 when anything failed or an input matched nothing."""
     print(
-        f"{len(summary.written)} written to {args.output}, {len(summary.skipped)} skipped, {len(summary.failed)} failed",
+        f"{len(summary.written)} written to {output}, {len(summary.skipped)} skipped, {len(summary.failed)} failed",
         file=sys.stderr,
     )
-    return 1 if summary.failed or expansion.missing else 0
+    return 1 if summary.failed or missing else 0
 
 
 def _stylize_videos(backend, jobs, args):

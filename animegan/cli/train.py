@@ -52,7 +52,8 @@ def add_common_options(parser: argparse.ArgumentParser, epochs_default: str = "t
     scale = parser.add_argument_group("devices")
     scale.add_argument(
         "--strategy", choices=STRATEGIES, default="default",
-        help="default: one device; mirrored: all local GPUs (tf.distribute.MirroredStrategy)",
+        help="default: one device; mirrored: all local GPUs (tf.distribute.MirroredStrategy); multi-worker: "
+        "several machines, each running this command with its TF_CONFIG (see docs/scale-out.md)",
     )  # fmt: skip
     scale.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (mixed_float16)")
     scale.add_argument("--xla", action="store_true", help="compile the train step with XLA (jit_compile)")

@@ -103,7 +103,7 @@ def run(args) -> int:
         f"({config.decay_epochs} decaying the learning rate)"
     )
     result = fit(task, fit_options(args, config.epochs, config.seed))
-    paths = save_generators(task.trainer, run_dir)
+    paths = save_generators(task.trainer, result.run_dir)  # a multi-worker run's other workers: a scratch folder
     print("\n".join(summary_lines(result)))
     print(f"a2b:         {paths['a2b']}\nb2a:         {paths['b2a']}")
     print(f"stylize B->A: animegan stylize IMAGE -o OUT --model {paths['b2a']}")

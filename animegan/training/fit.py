@@ -30,6 +30,7 @@ import numpy as np
 from animegan.atomic import write_text
 from animegan.choices import STRATEGIES
 from animegan.errors import AnimeGANError
+from animegan.training import distributed
 
 CONFIG_FILE = "config.json"
 GENERATOR_FILE = "generator.keras"
@@ -107,6 +108,7 @@ def check_options(options: FitOptions) -> None:
 
     if options.strategy not in STRATEGIES:
         raise AnimeGANError(f"unknown strategy {options.strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    distributed.check_cluster(options.strategy)
     if options.mixed_precision and not tf.config.list_physical_devices("GPU"):
         raise AnimeGANError("--mixed-precision needs a GPU (float16 on a CPU is slower, not faster)")
     if options.epochs < 1:
@@ -120,7 +122,7 @@ def configure_precision(mixed_precision: bool) -> None:
 
 
 def make_strategy(name: str):
-    """``default``: one device; ``mirrored``: every local GPU (MultiWorkerMirrored: see the README).
+    """``default``: one device; ``mirrored``: every local GPU; ``multi-worker``: the TF_CONFIG cluster.
 
     Without a GPU, ``mirrored`` replicates over the logical CPU devices: one unless the process split its
     CPU with ``tf.config.set_logical_device_configuration`` (how the tests check the replica arithmetic).
@@ -136,10 +138,14 @@ def make_strategy(name: str):
         if len(cpus) < 2:
             say("animegan: warning: --strategy mirrored found no GPU; running on the CPU as one replica")
         return tf.distribute.MirroredStrategy(cpus)
+    if name == distributed.MULTI_WORKER:
+        return distributed.multi_worker_strategy()
     raise AnimeGANError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
 
 
 def save_run_config(run_dir: Path, config: dict) -> None:
+    if distributed.is_other_worker():  # the chief writes the run folder
+        return
     write_text(run_dir / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
@@ -157,6 +163,8 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
     """A new run needs a folder without a checkpoint; a resumed one needs the checkpoint."""
     from animegan.training.checkpoints import CHECKPOINT_DIR, RECORD
 
+    if distributed.is_other_worker():  # the chief checks and writes the run folder
+        return
     has_checkpoint = (run_dir / CHECKPOINT_DIR / RECORD).is_file()
     if resume and not has_checkpoint:
         raise AnimeGANError(f"nothing to resume in {run_dir}: no checkpoint yet (start without --resume)")
@@ -246,6 +254,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
     )
     from animegan.training.checkpoints import CheckpointManager
 
+    options = distributed.for_this_worker(options)
     run_dir = Path(options.run_dir)
     check_options(options)
     check_run_dir(run_dir, options.resume)
@@ -264,6 +273,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
     manager = CheckpointManager(run_dir, keep=options.keep_checkpoints)
     initial_epoch, saved = resume_from_checkpoint(trainer, manager, options) if options.resume else (0, {})
 
+    initial_epoch = distributed.agree_on_start(trainer, strategy, initial_epoch)
     result = FitResult(run_dir, initial_epoch, initial_epoch)
     if initial_epoch >= options.epochs:
         say(f"the run already has {initial_epoch} epochs (--epochs {options.epochs}); nothing to train")
@@ -289,7 +299,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
         ]
         if options.progress:
             callbacks.append(ProgressBar(options.epochs, task.steps_per_epoch, task.shown_losses))
-        history = trainer.fit(
+        history = distributed.fit_method(trainer, strategy)(
             task.dataset(initial_epoch, options.epochs),
             epochs=options.epochs,
             initial_epoch=initial_epoch,
@@ -313,6 +323,9 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
 
 def summary_lines(result: FitResult) -> list[str]:
     """The final report: what was trained, where everything is, and how to use the model."""
+    if distributed.is_other_worker():
+        return [f"trained epochs {result.initial_epoch + 1}-{result.epochs_done} as {distributed.cluster_role().name}; "
+                "the chief wrote the run folder"]  # fmt: skip
     minutes, seconds = divmod(int(result.seconds), 60)
     hf = result.history.get("hf_ratio")
     lines = [
