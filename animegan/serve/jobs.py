@@ -1,6 +1,6 @@
 """The work of one request, run on the model worker's thread: the project's own photo and video code.
 
-A photo goes through ``inference.photos.stylize_photo`` (``read_image`` -> ``stylize_array`` ->
+A photo goes through ``inference.photos.run_photos`` (``read_image`` -> ``stylize_array`` ->
 ``write_image``), exactly what ``animegan stylize`` runs, so the same model and options give the same
 pixels. A video goes through ``inference.video.stylize_video``. Errors keep their one-line message with
 the server's temporary path replaced by the name the user sent.
@@ -16,7 +16,7 @@ from pathlib import Path
 from animegan.data.images import read_image, write_image
 from animegan.errors import AnimeGANError
 from animegan.inference.inputs import Job
-from animegan.inference.photos import PhotoOptions, stylize_photo
+from animegan.inference.photos import PhotoOptions, run_photos
 from animegan.inference.stylize import limit_side
 from animegan.inference.video import ProgressFactory, VideoOptions, VideoResult, stylize_video
 from animegan.inference.video_read import VideoReader
@@ -75,7 +75,9 @@ class Stylist:
                 raise RequestError(f"cannot read image {source}: not a recognised image file")
             check_photo(*size, self.limits, request.max_side, request.tile)
             backend = self.styles.backend(request.style)
-            stylize_photo(backend, Job(source, output), request.photo_options())
+            (result,) = run_photos(backend, [Job(source, output)], request.photo_options())
+            if result.status != "written":
+                raise AnimeGANError(result.reason)
 
     def video(
         self, source: Path, output: Path, request: StyleRequest, name: str, progress: ProgressFactory | None = None
