@@ -12,7 +12,9 @@ httpx = pytest.importorskip("httpx", reason="the web extra is not installed: pip
 
 @pytest.fixture(scope="module")
 def http(server):
-    with httpx.Client(base_url=server.url, timeout=120) as client:
+    # No kept-alive connections: a request must not race the server closing an idle one (uvicorn closes
+    # them after 5 s, which a loaded machine can take between two requests: "Connection reset by peer").
+    with httpx.Client(base_url=server.url, timeout=120, limits=httpx.Limits(max_keepalive_connections=0)) as client:
         yield client
 
 
