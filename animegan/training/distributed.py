@@ -171,7 +171,13 @@ def for_this_worker(options):
     """``FitOptions`` as this worker runs them: the chief as given, another worker in a scratch folder."""
     if options.strategy != MULTI_WORKER or not is_other_worker():
         return options
-    scratch = Path(tempfile.mkdtemp(prefix="animegan-worker-"))
+    from animegan.atomic import remove_stale, temporary_path
+
+    root = Path(tempfile.gettempdir())
+    remove_stale(root)  # the scratch folders of workers killed before (named with their pid)
+    scratch = temporary_path(root / "animegan-worker")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     return dataclasses.replace(options, run_dir=scratch, resume=False, progress=False)
 
