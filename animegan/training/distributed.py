@@ -20,7 +20,8 @@ Every worker runs the same command. What each one does:
   epoch to the others (the CLI of each worker still reads the run's ``config.json``);
 - a worker that dies is noticed by TensorFlow's coordination service (heartbeats) within seconds: the
   collectives of the others are aborted and they stop with one line, naming the last checkpoint to
-  ``--resume`` from; ``COLLECTIVE_TIMEOUT_S`` bounds a collective whose peer is alive but stuck.
+  ``--resume`` from; ``COLLECTIVE_TIMEOUT_S`` bounds a collective whose peer is alive but stuck, and a
+  watchdog process ``START_TIMEOUT_S`` a start-up that waits for a worker that never comes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import os
 import re
 import shutil
 import sys
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,9 @@ MULTI_WORKER = "multi-worker"
 # peer is noticed sooner by the coordination service's heartbeats. Generous: the chief writes
 # checkpoints and sample grids at each epoch end while the others wait for it.
 COLLECTIVE_TIMEOUT_S = 600.0
+# How long the workers wait for every worker of TF_CONFIG to join before they give up.
+START_TIMEOUT_S = 600.0
+_WATCHDOGS: dict[int, subprocess.Popen] = {}  # strategy id -> its start-up watchdog, until the first collective
 _TRAINING_TASKS = ("chief", "worker")
 
 
@@ -107,15 +112,53 @@ def check_cluster(strategy: str) -> None:
 
 
 def multi_worker_strategy():
-    """``MultiWorkerMirroredStrategy`` for the ``TF_CONFIG`` cluster, collectives bounded in time."""
+    """``MultiWorkerMirroredStrategy`` for the ``TF_CONFIG`` cluster, start-up and collectives bounded in time."""
     import tensorflow as tf
 
     check_cluster(MULTI_WORKER)
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=COLLECTIVE_TIMEOUT_S)
+    watchdog = _start_watchdog(START_TIMEOUT_S)
     try:
-        return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+        strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     except (ValueError, RuntimeError, tf.errors.OpError) as error:
+        _stop_watchdog(watchdog)
         raise AnimeGANError(f"cannot join the TF_CONFIG cluster: {_first_line(error)}") from None
+    _WATCHDOGS[id(strategy)] = watchdog
+    return strategy
+
+
+# The watchdog: a bare Python process that ends its parent unless told (stdin written or closed) in time.
+_WATCHDOG = """
+import os, select, signal, sys
+parent, seconds, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+ready, _, _ = select.select([sys.stdin], [], [], seconds)
+if not ready:
+    sys.stderr.write(message + chr(10))
+    sys.stderr.flush()
+    os.kill(parent, signal.SIGKILL)
+"""
+
+
+def _start_watchdog(seconds: float) -> subprocess.Popen:
+    """Ends this process in one line if the cluster has not come together within ``seconds``.
+
+    A worker of TF_CONFIG that never starts leaves the others blocked inside TensorFlow's start-up, in
+    C++ that holds the interpreter (no Python thread runs, SIGTERM is not acted on, the collective
+    timeout does not apply), so a separate process does it; the first collective of the run
+    (``agree_on_start``) stops it.
+    """
+    message = (
+        f"animegan: error: not every worker of TF_CONFIG joined within {seconds:g} s; "
+        "start the same command on each of them"
+    )
+    command = [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(seconds), message]
+    return subprocess.Popen(command, stdin=subprocess.PIPE)
+
+
+def _stop_watchdog(watchdog: subprocess.Popen | None) -> None:
+    if watchdog is not None:
+        watchdog.stdin.close()
+        watchdog.wait()
 
 
 def is_multi_worker(strategy) -> bool:
@@ -128,7 +171,13 @@ def for_this_worker(options):
     """``FitOptions`` as this worker runs them: the chief as given, another worker in a scratch folder."""
     if options.strategy != MULTI_WORKER or not is_other_worker():
         return options
-    scratch = Path(tempfile.mkdtemp(prefix="animegan-worker-"))
+    from animegan.atomic import remove_stale, temporary_path
+
+    root = Path(tempfile.gettempdir())
+    remove_stale(root)  # the scratch folders of workers killed before (named with their pid)
+    scratch = temporary_path(root / "animegan-worker")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     return dataclasses.replace(options, run_dir=scratch, resume=False, progress=False)
 
@@ -165,6 +214,8 @@ def agree_on_start(trainer, strategy, initial_epoch: int) -> int:
         local = [strategy.experimental_local_results(r)[0] for r in reduced]
     except tf.errors.OpError as error:
         raise _lost(error, "while starting") from None
+    finally:
+        _stop_watchdog(_WATCHDOGS.pop(id(strategy), None))  # the cluster has come together
     for variable, value in zip(variables, local[1:]):
         variable.assign(value)
     return int(local[0])

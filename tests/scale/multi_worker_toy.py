@@ -1,6 +1,6 @@
 """A toy two-phase GAN trained by ``animegan.training.fit`` (seconds, not minutes), for the multi-worker tests.
 
-As a script, ``python multi_worker_toy.py RUN_DIR EPOCHS STRATEGY [--resume]`` trains it the way the
+As a script, ``python multi_worker_toy.py RUN_DIR EPOCHS STRATEGY [--resume] [--start-timeout S]`` trains it as the
 CLI would, with the worker's ``TF_CONFIG`` taken from the environment, and prints a user error as the
 CLI does (``animegan: error: ...``, exit code 1).
 """
@@ -95,6 +95,10 @@ def train(run_dir, epochs: int, strategy: str, resume: bool = False):
 
 
 if __name__ == "__main__":
+    if "--start-timeout" in sys.argv:  # how long to wait for the other workers (the tests: seconds)
+        from animegan.training import distributed
+
+        distributed.START_TIMEOUT_S = float(sys.argv[sys.argv.index("--start-timeout") + 1])
     try:
         result = train(sys.argv[1], int(sys.argv[2]), sys.argv[3], resume="--resume" in sys.argv)
     except AnimeGANError as error:

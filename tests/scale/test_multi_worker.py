@@ -118,6 +118,22 @@ def test_two_workers_resume_after_a_lost_worker_and_end_as_one_process(tmp_path)
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="two TensorFlow workers on 127.0.0.1")
+def test_a_worker_that_never_starts_ends_the_other_in_one_line(tmp_path):
+    ports = free_ports(2)
+    env = dict(os.environ, TF_CONFIG=tf_config(ports, 0), CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH")]))
+    command = [sys.executable, str(TOY), str(tmp_path / "run"), "2", "multi-worker", "--start-timeout", "10"]
+    alone = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code, err = finish(alone, timeout=240)
+    assert code != 0
+    assert err.strip().splitlines()[-1] == (
+        "animegan: error: not every worker of TF_CONFIG joined within 10 s; start the same command on each of them"
+    )
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="two TensorFlow workers on 127.0.0.1")
 def test_the_cli_trains_a_family_on_two_workers_and_only_the_chief_writes(tmp_path):
     from PIL import Image
 
