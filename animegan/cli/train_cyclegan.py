@@ -90,11 +90,13 @@ def run(args) -> int:
     from pathlib import Path
 
     from animegan.training.cyclegan import CycleGANTask, save_generators
-    from animegan.training.fit import check_run_dir, fit, save_run_config, summary_lines
+    from animegan.training.fit import check_options, check_run_dir, fit, save_run_config, summary_lines
 
     run_dir = Path(args.out)
     check_run_dir(run_dir, args.resume)
     config = _config(args)
+    options = fit_options(args, config.epochs, config.seed)
+    check_options(options)
     task = CycleGANTask(config, report=report)
     save_run_config(run_dir, {"family": FAMILY, "config": config.to_dict()})
     report(
@@ -102,7 +104,7 @@ def run(args) -> int:
         f"{config.batch_size} x {config.image_size}px per epoch, {config.epochs} epochs "
         f"({config.decay_epochs} decaying the learning rate)"
     )
-    result = fit(task, fit_options(args, config.epochs, config.seed))
+    result = fit(task, options)
     paths = save_generators(task.trainer, result.run_dir)  # a multi-worker run's other workers: a scratch folder
     print("\n".join(summary_lines(result)))
     print(f"a2b:         {paths['a2b']}\nb2a:         {paths['b2a']}")

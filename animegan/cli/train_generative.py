@@ -129,6 +129,8 @@ def run(args) -> int:
     settings = _resumed_settings(args) if args.resume else _settings(args)
     if args.epochs is not None:
         settings["epochs"] = args.epochs  # a resumed run may be extended
+    options = fit_options(args, settings["epochs"], settings["seed"])
+    check_options(options)  # before the scan: a multi-worker run joins its cluster before any TensorFlow op
     paths = scan_images(args.images, "training images", report)
     batch_size = settings["batch_size"]
     steps = args.steps_per_epoch or settings.get("steps_per_epoch") or max(1, math.ceil(len(paths) / batch_size))
@@ -137,8 +139,6 @@ def run(args) -> int:
         task = _task(settings, paths, steps, args.val_photos)
     except ValueError as error:  # a setting the dataclasses refuse
         raise AnimeGANError(str(error)) from None
-    options = fit_options(args, settings["epochs"], settings["seed"])
-    check_options(options)
     check_run_dir(run_dir, resume=args.resume)
     save_run_config(run_dir, settings)
     result = fit(task, options)

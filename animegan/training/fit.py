@@ -109,6 +109,8 @@ def check_options(options: FitOptions) -> None:
     if options.strategy not in STRATEGIES:
         raise AnimeGANError(f"unknown strategy {options.strategy!r}; choose one of {', '.join(STRATEGIES)}")
     distributed.check_cluster(options.strategy)
+    if options.strategy == distributed.MULTI_WORKER:
+        make_strategy(options.strategy)  # collectives must be set up before any TensorFlow op runs
     if options.mixed_precision and not tf.config.list_physical_devices("GPU"):
         raise AnimeGANError("--mixed-precision needs a GPU (float16 on a CPU is slower, not faster)")
     if options.epochs < 1:
@@ -119,6 +121,9 @@ def configure_precision(mixed_precision: bool) -> None:
     import keras
 
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+
+
+_JOINED: dict = {}
 
 
 def make_strategy(name: str):
@@ -139,7 +144,9 @@ def make_strategy(name: str):
             say("animegan: warning: --strategy mirrored found no GPU; running on the CPU as one replica")
         return tf.distribute.MirroredStrategy(cpus)
     if name == distributed.MULTI_WORKER:
-        return distributed.multi_worker_strategy()
+        if _JOINED.get(name) is None:  # one per process: TensorFlow joins a cluster once, at start-up
+            _JOINED[name] = distributed.multi_worker_strategy()
+        return _JOINED[name]
     raise AnimeGANError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
 
 
