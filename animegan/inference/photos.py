@@ -9,6 +9,7 @@ from typing import Callable
 from animegan.data.images import read_image, write_image
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import Backend
+from animegan.inference.colour import preserve_colour
 from animegan.inference.inputs import Job
 from animegan.inference.stylize import stylize_array
 
@@ -22,6 +23,7 @@ class PhotoOptions:
     tile_overlap: int = 32
     batch_size: int = 1
     overwrite: bool = False
+    preserve_colour: bool = False  # the style's lightness with the photo's own colours (colour.py)
 
 
 @dataclass
@@ -39,6 +41,8 @@ def stylize_photo(backend: Backend, job: Job, options: PhotoOptions) -> None:
     rgb = stylize_array(
         backend, image.rgb, options.max_side, options.tile, options.tile_overlap, options.batch_size
     )
+    if options.preserve_colour:
+        rgb = preserve_colour(rgb, image.rgb)
     depth = 16 if image.source_bit_depth == 16 and job.output.suffix.lower() in _SIXTEEN_BIT_SUFFIXES else 8
     write_image(job.output, rgb, alpha=image.alpha, bit_depth=depth)
 
