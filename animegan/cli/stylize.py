@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from animegan.cli.arguments import crf_value, positive_int
@@ -40,6 +41,21 @@ def add_parser(subparsers) -> None:
         "--crf", type=crf_value, help="video quality, lower is better (default 18; for encoders with a CRF mode)"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
+    # Temporal consistency and colour (docs/video-and-colour.md has the measurements behind the default).
+    parser.add_argument(
+        "--temporal",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="videos: blend each stylized frame with the previous one moved along the input's motion (optical "
+        "flow), which removes most flicker at a few percent of the speed; on by default. --no-temporal "
+        "stylizes every frame on its own",
+    )
+    parser.add_argument(
+        "--preserve-colour",
+        "--preserve-color",
+        action="store_true",
+        help="keep the input's own colours and take only the style's lightness (lines, shading)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -63,7 +79,9 @@ def run(args) -> int:
 
         choose_encoder(args.codec, ".mkv")  # an unknown --codec fails before any work
     backend = load_backend(resolve_model(args.model), threads=args.threads)
-    options = PhotoOptions(args.max_side, args.tile, args.tile_overlap, args.batch_size, args.overwrite)
+    options = PhotoOptions(
+        args.max_side, args.tile, args.tile_overlap, args.batch_size, args.overwrite, preserve_colour=args.preserve_colour
+    )
     with tqdm(total=len(photos), unit="img", disable=len(photos) < 2, file=sys.stderr) as bar:
         summary = stylize_photos(
             backend, photos, options, report=lambda line: bar.write(line, file=sys.stderr), advance=bar.update
@@ -80,11 +98,16 @@ def run(args) -> int:
 def _stylize_videos(backend, jobs, args):
     from tqdm import tqdm
 
+    from animegan.inference.temporal import TemporalOptions
     from animegan.inference.video import VideoOptions, stylize_videos
 
     if args.tile:
         print("animegan: note: --tile applies to photos; video frames run whole (see --max-side)", file=sys.stderr)
-    options = VideoOptions(args.max_side, args.batch_size, args.codec, args.crf, args.overwrite)
+    temporal = TemporalOptions() if args.temporal else None
+    options = VideoOptions(
+        args.max_side, args.batch_size, args.codec, args.crf, args.overwrite,
+        temporal=temporal, preserve_colour=args.preserve_colour,
+    )  # fmt: skip
 
     def progress(total, name):
         return tqdm(total=total, desc=name, unit="frame", file=sys.stderr, dynamic_ncols=True)
