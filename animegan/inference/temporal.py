@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from animegan.inference.flow import FlowEstimator, consistent, gray, warp
@@ -30,6 +31,7 @@ class TemporalOptions:
     tolerance: float = 0.1  # mean |RGB difference| ([0, 1]) of the moved previous input at which trust ends
     cut: float = 0.4  # a frame with a smaller share of trusted pixels starts a new scene
     preset: str = "fast"  # DIS preset (flow.PRESETS)
+    flow_side: int | None = 1280  # flow on frames scaled to at most this longer side (bounds its cost); None: as is
 
 
 @dataclass(frozen=True)
@@ -50,17 +52,37 @@ class MotionTracker:
 
     def __call__(self, rgb: np.ndarray) -> Motion | None:
         """``rgb``: the frame (H, W, 3) uint8 as the model sees it (before padding)."""
-        current = gray(rgb)
+        current = self._small(gray(rgb))
         previous, self._previous = self._previous, (current, rgb)
         if previous is None or previous[0].shape != current.shape:
             return None
-        flow = self._flow(current, previous[0])
-        trusted = consistent(flow, self._flow(previous[0], current)).astype(np.float32)
+        flow, reverse = self._flow(current, previous[0]), self._flow(previous[0], current)
+        trusted = consistent(flow, reverse).astype(np.float32)
+        if current.shape != rgb.shape[:2]:
+            flow, trusted = _upscaled(flow, rgb.shape[:2]), cv2.resize(trusted, rgb.shape[1::-1])
         difference = np.abs(warp(previous[1], flow).astype(np.int16) - rgb).mean(axis=-1) / 255.0
         trusted *= np.clip(1.0 - difference / self.options.tolerance, 0.0, 1.0)
         if np.count_nonzero(trusted) < self.options.cut * trusted.size:
             return None  # a scene cut (or motion too wild to follow): start afresh
         return Motion(flow, (self.options.weight * trusted)[..., None])
+
+    def _small(self, frame: np.ndarray) -> np.ndarray:
+        side = self.options.flow_side
+        height, width = frame.shape
+        if not side or max(height, width) <= side:
+            return frame
+        scale = side / max(height, width)
+        size = (max(8, round(width * scale)), max(8, round(height * scale)))
+        return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+
+
+def _upscaled(flow: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A flow measured on a smaller frame, for the frame of ``shape`` (positions and lengths scaled)."""
+    height, width = shape
+    big = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+    big[..., 0] *= width / flow.shape[1]
+    big[..., 1] *= height / flow.shape[0]
+    return big
 
 
 class TemporalBlender:

@@ -73,6 +73,18 @@ def test_the_tracker_trusts_still_pixels_and_not_the_revealed_strip():
     assert np.abs(still.flow).max() < 0.05 and still.trust.min() == pytest.approx(0.5)
 
 
+def test_flow_on_smaller_frames_is_scaled_back_to_the_frame():
+    wide = texture(128 + 8, 96, 4)
+    first, second = wide[:, :128], wide[:, 4:132]  # 4 px a frame
+    tracker = MotionTracker(TemporalOptions(flow_side=64))  # flow at 64x48: 2 px there
+    tracker(first)
+    motion = tracker(second)
+    assert motion.flow.shape == (96, 128, 2) and motion.trust.shape == (96, 128, 1)
+    assert np.median(motion.flow[16:-16, 16:-16, 0]) == pytest.approx(4, abs=0.5)
+    assert np.median(np.abs(motion.flow[16:-16, 16:-16, 1])) < 0.5
+    assert np.mean(motion.trust[8:-8, 8:-16] > 0) > 0.8
+
+
 def test_a_scene_cut_gives_no_motion_so_the_frame_is_its_own_result():
     tracker, blend = MotionTracker(), TemporalBlender()
     (a, b), c = pan_frames(2, 5), texture(WIDTH, HEIGHT, 6)
