@@ -4,9 +4,10 @@ Convention: ``flow = estimate(first, second)`` says where each pixel of ``first`
 ``first[p] ~ second[p + flow[p]]``; ``warp(second, flow)`` samples ``second`` at ``p + flow[p]`` and so
 gives ``first``'s view of it. Flow is (H, W, 2) float32, (dx, dy) in pixels.
 
-The flow is OpenCV's DIS (Kroeger et al., ECCV 2016): a few milliseconds a frame at 640x360 on one core
-with the ``fast`` preset, which is what the video path uses beside the model; ``medium`` is several
-times slower and more accurate, for measurements (``warp_error``).
+The flow is OpenCV's DIS (Kroeger et al., ECCV 2016). The ``fast`` preset, which the video path uses
+beside the model, takes about 11 ms at 640x360 and 22 ms at 1024x436 on one shared core of a loaded
+2-core AMD EPYC (4-6 ms at 640x360 on an idle core); ``medium`` is five to six times slower and more
+accurate, for measurements (``warp_error``).
 """
 
 from __future__ import annotations
