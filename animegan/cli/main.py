@@ -20,7 +20,7 @@ from animegan.cli import quiet_imports
 from animegan.errors import AnimeGANError
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ("stylize", "weights", "prepare", "pairs", "train", "sample", "score", "export", "bench", "serve")
+COMMANDS = ("stylize", "video_metrics", "weights", "prepare", "pairs", "train", "sample", "score", "export", "bench", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

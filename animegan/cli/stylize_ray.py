@@ -31,9 +31,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from animegan.cli.stylize import finish
-    from animegan.inference.photos import PhotoOptions
-    from animegan.inference.video import VideoOptions
+    from animegan.cli.stylize import finish, photo_options, video_options
     from animegan.scale.cluster import check_reachable, import_ray
     from animegan.scale.places import plan
     from animegan.scale.ray_stylize import RayOptions, stylize_on_ray
@@ -52,8 +50,8 @@ def run(args) -> int:
 
         choose_encoder(args.codec, ".mkv")  # an unknown --codec fails before any work
     settings = WorkerSettings(
-        PhotoOptions(args.max_side, args.tile, args.tile_overlap, args.batch_size, args.overwrite),
-        VideoOptions(args.max_side, args.batch_size, args.codec, args.crf, args.overwrite),
+        photo_options(args),
+        video_options(args),
         threads=args.threads,
         cwd=os.getcwd(),
         model_label=args.model or "the bundled default model",

@@ -30,6 +30,7 @@ from animegan.data.images import read_image, write_image
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import Backend
 from animegan.inference.batch import Summary, failure_line, remove_stale_temporaries
+from animegan.inference.colour import preserve_colour
 from animegan.inference.inputs import Job, OutputGuard, check_outputs
 from animegan.inference.stages import run_stages
 from animegan.inference.stylize import model_input, picture, run_model
@@ -50,6 +51,7 @@ class PhotoOptions:
     tile_overlap: int = 32
     batch_size: int = 1
     overwrite: bool = False
+    preserve_colour: bool = False  # the style's lightness with the photo's own colours (colour.py)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class _Photo:
     y: np.ndarray | None = None  # model output
     size: tuple[int, int] = (0, 0)  # the input's displayed (height, width)
     alpha: np.ndarray | None = None
+    source: np.ndarray | None = None  # the input's pixels, kept only for --preserve-colour
     bit_depth: int = 8
     pixels: int = 0  # held in the budget until written
 
@@ -80,7 +83,7 @@ class _Photo:
         if debug and not isinstance(error, AnimeGANError):
             raise error
         self.result = PhotoResult(self.job, "failed", failure_line(self.job, error))
-        self.x = self.y = self.alpha = None
+        self.x = self.y = self.alpha = self.source = None
 
 
 def run_photos(
@@ -193,11 +196,15 @@ def _read(photo: _Photo, guard: OutputGuard, options: PhotoOptions) -> None:
     sixteen = image.source_bit_depth == 16 and job.output.suffix.lower() in _SIXTEEN_BIT_SUFFIXES
     photo.bit_depth = 16 if sixteen else 8
     photo.x = model_input(image.rgb, options.max_side)
+    if options.preserve_colour:
+        photo.source = image.rgb
 
 
 def _write(photo: _Photo) -> None:
     rgb = picture(photo.y, *photo.size)
     photo.y = None
+    if photo.source is not None:
+        rgb, photo.source = preserve_colour(rgb, photo.source), None
     write_image(photo.job.output, rgb, alpha=photo.alpha, bit_depth=photo.bit_depth)
     photo.alpha = None
     photo.result = PhotoResult(photo.job, "written")

@@ -24,6 +24,7 @@ class Chunk:
     batch: np.ndarray | None  # model input (N, H, W, C); None for a chunk that only carries extras
     stamps: list[Any] = field(default_factory=list)  # per frame, for the consumer (timestamps)
     extras: list[Any] = field(default_factory=list)  # written after the frames (audio packets)
+    context: list[Any] = field(default_factory=list)  # per frame, what the producer saw that the consumer needs
     output: np.ndarray | None = None  # the model's result, set by the calling thread
 
 

@@ -27,10 +27,6 @@ from animegan.serve.styles import StyleRegistry
 
 FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg"}
 
-# Colour preservation (`animegan stylize --preserve-colour`) is another change; the page shows its switch
-# and requests may ask for it once PhotoOptions carries the field.
-COLOUR_SUPPORTED = "preserve_colour" in {f.name for f in dataclasses.fields(PhotoOptions)}
-
 
 @dataclass(frozen=True)
 class StyleRequest:
@@ -44,11 +40,12 @@ class StyleRequest:
     preserve_colour: bool = False
 
     def photo_options(self) -> PhotoOptions:
-        extra = {"preserve_colour": True} if self.preserve_colour else {}
-        return PhotoOptions(self.max_side, self.tile, self.tile_overlap, overwrite=True, **extra)
+        return PhotoOptions(
+            self.max_side, self.tile, self.tile_overlap, overwrite=True, preserve_colour=self.preserve_colour
+        )
 
     def video_options(self) -> VideoOptions:
-        return VideoOptions(max_side=self.max_side, overwrite=True)
+        return VideoOptions(max_side=self.max_side, overwrite=True, preserve_colour=self.preserve_colour)
 
 
 class Stylist:
@@ -62,8 +59,6 @@ class Stylist:
         fmt = FORMATS.get(request.fmt.lower())
         if fmt is None:
             raise RequestError(f"unknown format {request.fmt!r}: use png or jpg")
-        if request.preserve_colour and not COLOUR_SUPPORTED:
-            raise RequestError("colour preservation is not available in this version of animegan")
         return dataclasses.replace(request, style=style.name, fmt=fmt)
 
     def photo(self, source: Path, output: Path, request: StyleRequest, name: str) -> None:

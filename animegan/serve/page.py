@@ -18,7 +18,7 @@ import gradio as gr
 from animegan.data.images import IMAGE_EXTENSIONS
 from animegan.inference.inputs import VIDEO_EXTENSIONS, is_video
 from animegan.serve.errors import RequestError
-from animegan.serve.jobs import COLOUR_SUPPORTED, StyleRequest, Stylist, display_copy
+from animegan.serve.jobs import StyleRequest, Stylist, display_copy
 from animegan.serve.limits import largest_tile, megabytes
 from animegan.serve.uploads import Uploads, safe_name
 from animegan.serve.worker import ModelWorker
@@ -282,7 +282,7 @@ def _inputs(page: Page):
         tiles = gr.Checkbox(
             label=f"Tiles for big photos ({PAGE_TILE} px)", info="full detail with little memory; slower"
         )
-        colour = gr.Checkbox(label="Keep the photo's colours", visible=COLOUR_SUPPORTED)
+        colour = gr.Checkbox(label="Keep the photo's colours")
         fmt = gr.Radio([("PNG", "png"), ("JPEG", "jpg")], value="png", label="Download as")
     run = gr.Button("Stylize", variant="primary", size="lg", elem_id="run")
     gr.Markdown(

@@ -32,14 +32,20 @@ def test_models_lists_every_style_with_its_licence(http):
         ({}, ()),
         ({"max_side": 64}, ("--max-side", "64")),
         ({"tile": 64, "tile_overlap": 16}, ("--tile", "64", "--tile-overlap", "16")),
+        ({"preserve_colour": "true"}, ("--preserve-colour",)),
     ],
-    ids=["full-size", "max-side", "tiles"],
+    ids=["full-size", "max-side", "tiles", "colour"],
 )
 def test_result_equals_animegan_stylize(http, photo, pictures, cli_result, query, cli_options):
     answer = http.post("/v1/stylize", params=query, content=photo.read_bytes())
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "image/png"
     np.testing.assert_array_equal(pictures.decoded(answer.content), cli_result(*cli_options))
+
+
+def test_preserve_colour_changes_the_picture(cli_result):
+    plain, kept = cli_result(), cli_result("--preserve-colour")
+    assert plain.shape == kept.shape and np.abs(plain.astype(int) - kept).mean() > 1
 
 
 def test_multipart_upload_and_jpeg_out(http, photo, pictures, cli_result):
