@@ -1,21 +1,23 @@
 """Downloads every preset's files once and prints the sha256/size values to pin in weights/presets.py.
 
 For maintainers, with network access: ``python scripts/pin_checksums.py [NAME ...]``. Each file is
-fetched into a temporary folder (nothing goes into the user cache), converted with the importer to
-prove it is what the preset says, and reported as a ``RemoteFile(...)`` line to paste into
-``animegan/weights/presets.py``. Review the output (the URLs must be the official ones) before pasting:
-a pinned checksum is what every user's download is then held to.
+fetched into a temporary folder (nothing goes into the user cache), held to the checksums the preset
+already has (the port's git blob ids), converted with the importer to prove it is what the preset says,
+and reported as a ``RemoteFile(...)`` line to paste into ``animegan/weights/presets.py``. Review the
+output (the URLs must be the official, commit-pinned ones) before pasting: a pinned checksum is what
+every user's download is then held to.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import tempfile
 from pathlib import Path
 
 from animegan.errors import AnimeGANError  # noqa: E402
-from animegan.weights.download import download, sha256_of  # noqa: E402
+from animegan.weights.download import download, git_blob_id  # noqa: E402
 from animegan.weights.presets import PRESETS  # noqa: E402
 
 
@@ -25,9 +27,11 @@ def pin(name: str, folder: Path) -> list[str]:
     preset = PRESETS[name]
     lines = [f"# {name}"]
     for remote in preset.files:
-        path = download(remote.url, folder / remote.name, sha256=remote.sha256, size=remote.size)
+        path = download(remote.url, folder / remote.name, sha256=remote.sha256, git_blob=remote.git_blob, size=remote.size)
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         lines.append(
-            f'RemoteFile("{remote.name}", "{remote.url}", sha256="{sha256_of(path)}", size={path.stat().st_size}),'
+            f'RemoteFile("{remote.name}", "{remote.url}", sha256="{sha256}", size={path.stat().st_size}, '
+            f'git_blob="{git_blob_id(path)}"),'
         )
     import_weights(folder / preset.import_source, preset.arch, preset.upsample)  # must convert
     return lines

@@ -4,6 +4,10 @@ A photo runs whole when the model's estimated need fits the memory budget (``inf
 in the largest tiles that fit; ``tile`` forces a tile size. Tiles normalize with whole-image statistics
 (``inference.whole_statistics``) when the backend can take them. Out of memory on a batch (a GPU's),
 the photo runs again in tiles half the size, down to ``memory.MIN_TILE``.
+
+The steps are separate functions so that the photo batch (``photos.py``) can run them in three
+overlapping stages: ``limit_side`` (reading), ``run_pixels`` (the model), ``at_size`` (writing);
+``model_input``, ``run_model`` and ``picture`` are the same steps for float pictures.
 """
 
 from __future__ import annotations
@@ -37,6 +41,34 @@ def limit_side(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
+def model_input(rgb: np.ndarray, max_side: int | None = None) -> np.ndarray:
+    """``rgb`` float [0, 1] HxWx3 as the model's input: at the work size, in [-1, 1]."""
+    work = limit_side(rgb, max_side)
+    return work.astype(np.float32) * 2.0 - 1.0
+
+
+def run_model(
+    backend: Backend,
+    x: np.ndarray,
+    tile: int | None = None,
+    tile_overlap: int = 32,
+    batch_size: int = 1,
+    max_memory: int | None = DEFAULT_MAX_MEMORY,
+    report: Report | None = None,
+) -> np.ndarray:
+    """The backend on one HxWx3 float input in [-1, 1]: whole, or in tiles (``tile``, or the budget's)."""
+    options = _Options(tile, tile_overlap, batch_size, max_memory, report, FLOAT_IMAGE_BYTES)
+    return _run_model(backend, x, options)
+
+
+def picture(y: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The model's output as float [0, 1] at (height, width), the input's size."""
+    out = np.clip((y + 1.0) / 2.0, 0.0, 1.0)
+    if out.shape[:2] != (height, width):
+        out = np.clip(cv2.resize(out, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+    return out
+
+
 def stylize_array(
     backend: Backend,
     rgb: np.ndarray,
@@ -53,14 +85,8 @@ def stylize_array(
     gets one line when it does.
     """
     height, width = rgb.shape[:2]
-    work = limit_side(rgb, max_side)
-    x = work.astype(np.float32) * 2.0 - 1.0
-    options = _Options(tile, tile_overlap, batch_size, max_memory, report, FLOAT_IMAGE_BYTES)
-    y = _run_model(backend, x, options)
-    out = np.clip((y + 1.0) / 2.0, 0.0, 1.0)
-    if out.shape[:2] != (height, width):
-        out = np.clip(cv2.resize(out, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
-    return out
+    y = run_model(backend, model_input(rgb, max_side), tile, tile_overlap, batch_size, max_memory, report)
+    return picture(y, height, width)
 
 
 def stylize_pixels(
@@ -73,26 +99,44 @@ def stylize_pixels(
     max_memory: int | None = DEFAULT_MAX_MEMORY,
     report: Report | None = None,
 ) -> np.ndarray:
-    """uint8 (or uint16) RGB HxWx3 to stylized pixels of the same type and size, never a whole float copy.
+    """uint8 (or uint16) RGB HxWx3 to stylized pixels of the same type and size, never a whole float copy."""
+    height, width = pixels.shape[:2]
+    work = limit_side(pixels, max_side)
+    return at_size(run_pixels(backend, work, tile, tile_overlap, batch_size, max_memory, report), height, width)
+
+
+def run_pixels(
+    backend: Backend,
+    pixels: np.ndarray,
+    tile: int | None = None,
+    tile_overlap: int = 32,
+    batch_size: int = 1,
+    max_memory: int | None = DEFAULT_MAX_MEMORY,
+    report: Report | None = None,
+) -> np.ndarray:
+    """The model on integer pixels (uint8 or uint16 HxWx3): stylized pixels of the same type and size.
 
     The photo is converted tile by tile and the result written band by band, so a 20000x20000 photo
     needs its two integer copies plus what one tile needs.
     """
     if pixels.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"expected uint8 or uint16 pixels, got {pixels.dtype}")
-    height, width = pixels.shape[:2]
-    work = limit_side(pixels, max_side)
     top = float(np.iinfo(pixels.dtype).max)
-    out = np.empty(work.shape[:2] + (3,), pixels.dtype)
+    out = np.empty(pixels.shape[:2] + (3,), pixels.dtype)
 
     def finished(row: int, rows: np.ndarray) -> None:
         out[row : row + rows.shape[0]] = np.rint(np.clip((rows + 1.0) * 0.5, 0.0, 1.0) * top)
 
     options = _Options(tile, tile_overlap, batch_size, max_memory, report, PIXEL_IMAGE_BYTES)
-    _run_model(backend, work, options, finished)
-    if out.shape[:2] != (height, width):
-        out = cv2.resize(out, (width, height), interpolation=cv2.INTER_CUBIC)
+    _run_model(backend, pixels, options, finished)
     return out
+
+
+def at_size(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Work-size pixels scaled back (bicubic) to the input's (height, width)."""
+    if pixels.shape[:2] == (height, width):
+        return pixels
+    return cv2.resize(pixels, (width, height), interpolation=cv2.INTER_CUBIC)
 
 
 def _quiet(line: str) -> None:
@@ -161,7 +205,7 @@ def _run_tiles(backend: Backend, x: np.ndarray, tile: int, options: _Options, co
         return run_with_whole_statistics(runner, x, tile, overlap, stride, coarse, batch, finished)[0]
     if runner is None:
         options.note(
-            f"note: {backend.name} model without a statistics signature: tiles use their own normalization "
+            f"{backend.name} model without a statistics signature: tiles use their own normalization "
             "statistics (re-export it with this version for tiles that match the whole image)"
         )
     return run_tiled(backend, x, tile, overlap, stride, batch, finished=finished)

@@ -5,6 +5,13 @@ One video goes ``VideoReader`` (video_read.py) -> ``run_pipeline`` (video_pipeli
 ``pad_to_multiple`` and stacked ``batch_size`` at a time in the decode thread; the results are cropped,
 scaled back to the input's size and encoded in the encode thread.
 
+With ``--temporal`` the decode thread also measures each input frame's motion from the one before
+(temporal.MotionTracker, at work size) and the encode thread blends each result with the previous one
+moved along it (temporal.TemporalBlender), before scaling back; ``--preserve-colour`` then puts the
+input's colours back (colour.py). Both run beside the model, so they cost little throughput. Frames
+whose batch would need more than ``max_memory`` run one by one, in tiles if one frame still would
+(``stylize.with_memory_budget``), said once per video.
+
 The result is written under a temporary name beside the output (``animegan.atomic.temporary_path``) and
 renamed into place only when complete, so an error or Ctrl-C never leaves a half-written file at the output path;
 the temporary file is removed then. A truncated or damaged input is stylized as far as it can be read;
@@ -27,9 +34,13 @@ import numpy as np
 from animegan.atomic import replacing
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import Backend
-from animegan.inference.inputs import Job
-from animegan.inference.photos import Summary
-from animegan.inference.tiles import pad_to_multiple
+from animegan.inference.batch import Summary, failure_line, remove_stale_temporaries
+from animegan.inference.colour import preserve_colour
+from animegan.inference.inputs import Job, OutputGuard
+from animegan.inference.memory import DEFAULT_MAX_MEMORY
+from animegan.inference.stylize import with_memory_budget
+from animegan.inference.temporal import Motion, MotionTracker, TemporalBlender, TemporalOptions
+from animegan.inference.tiles import min_side, pad_to_multiple, padded_length
 from animegan.inference.video_pipeline import Chunk, run_pipeline
 from animegan.inference.video_read import VideoReader
 from animegan.inference.video_write import EncodeOptions, VideoWriter
@@ -53,6 +64,9 @@ class VideoOptions:
     codec: str | None = None  # see video_write.VIDEO_CODECS; None: h264 (vp9 for .webm)
     crf: int | None = None  # None: the default quality (CRF 18)
     overwrite: bool = False
+    temporal: TemporalOptions | None = TemporalOptions()  # None: every frame on its own (--no-temporal)
+    preserve_colour: bool = False
+    max_memory: int | None = DEFAULT_MAX_MEMORY  # bytes; frames that would need more run in tiles
 
 
 @dataclass(frozen=True)
@@ -81,8 +95,11 @@ class FramePlan:
             work_height, work_width = max(1, round(height * scale)), max(1, round(width * scale))
         return cls(height, width, work_height, work_width, stride)
 
-    def to_model(self, frame: av.VideoFrame, out: np.ndarray) -> None:
-        """Writes the frame, as model input padded to the stride, into ``out`` (H, W, 3) float32."""
+    def to_model(self, frame: av.VideoFrame, out: np.ndarray) -> np.ndarray:
+        """Writes the frame, as model input padded to the stride, into ``out`` (H, W, 3) float32.
+
+        Returns the frame as RGB uint8 at work size (unpadded).
+        """
         scaled = (frame.width, frame.height) != (self.work_width, self.work_height)
         rgb = frame.to_ndarray(
             format="rgb24",
@@ -91,24 +108,32 @@ class FramePlan:
             interpolation="AREA" if scaled else None,
             src_color_range=frame.color_range or None,
         )
-        padded, _ = pad_to_multiple(rgb, self.stride)
+        padded, _ = pad_to_multiple(rgb, self.stride, min_side(self.stride))
         np.take(_TO_MODEL, padded, out=out)
+        return rgb
 
     def from_model(self, output: np.ndarray) -> list[np.ndarray]:
         """The model's (N, H, W, 3) output as RGB uint8 frames of the input's size."""
+        return [self.to_display(frame) for frame in self.work_frames(output)]
+
+    def work_frames(self, output: np.ndarray) -> np.ndarray:
+        """The model's (N, H, W, 3) output as (N, work height, work width, 3) RGB uint8."""
         values = output[:, : self.work_height, : self.work_width] * 127.5
         values += 128.0  # 127.5 to undo the offset, 0.5 to round
-        frames = np.clip(values, 0, 255, out=values).astype(np.uint8)
+        return np.clip(values, 0, 255, out=values).astype(np.uint8)
+
+    def to_display(self, frame: np.ndarray) -> np.ndarray:
+        """One work-size RGB uint8 frame scaled back to the input's size."""
         if (self.work_height, self.work_width) == (self.height, self.width):
-            return list(frames)
-        size = (self.width, self.height)
-        return [cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC) for frame in frames]
+            return frame
+        return cv2.resize(frame, (self.width, self.height), interpolation=cv2.INTER_CUBIC)
 
     @property
     def padded_shape(self) -> tuple[int, int, int]:
+        least = min_side(self.stride)
         return (
-            self.work_height + (-self.work_height % self.stride),
-            self.work_width + (-self.work_width % self.stride),
+            padded_length(self.work_height, self.stride, least),
+            padded_length(self.work_width, self.stride, least),
             3,
         )
 
@@ -128,6 +153,7 @@ def stylize_video(
             note(f"note: {job.source}: dropping {stream.type} stream #{stream.index} ({_codec_name(stream)})")
         frames = FramePlan.plan(reader.info.height, reader.info.width, options.max_side, backend.stride)
         encode = EncodeOptions(options.codec, options.crf)
+        budgeted = with_memory_budget(backend, options.max_memory, lambda line: note(f"note: {job.source}: {line}"))
         writer = None
         written = 0
         with replacing(job.output, what="video") as temporary:
@@ -136,10 +162,12 @@ def stylize_video(
                 bar = progress(reader.info.expected_frames, job.source.name) if progress else nullcontext()
                 with bar as shown:
 
+                    finish = _Finish(frames, options)
+
                     def consume(chunk: Chunk) -> None:
                         nonlocal written
                         if chunk.output is not None:
-                            for rgb, (pts, duration) in zip(frames.from_model(chunk.output), chunk.stamps):
+                            for rgb, (pts, duration) in zip(finish(chunk), chunk.stamps):
                                 writer.write_frame(rgb, pts, duration)
                             written += len(chunk.stamps)
                             if shown is not None:
@@ -147,7 +175,8 @@ def stylize_video(
                         for packet in chunk.extras:
                             writer.write_packet(packet)
 
-                    run_pipeline(_chunks(reader, frames, options.batch_size), _checked(backend, job), consume)
+                    chunks = _chunks(reader, frames, options.batch_size, _seeing(options))
+                    run_pipeline(chunks, _checked(budgeted, job), consume)
                 writer.close()
             except av.error.FFmpegError as error:
                 _abort(writer)
@@ -164,23 +193,38 @@ def stylize_videos(
     options: VideoOptions,
     report: Callable[[str], None] = print,
     progress: ProgressFactory | None = None,
+    *,
+    debug: bool = False,
 ) -> Summary:
     """Each video in turn; a failure is reported in one line and the next one still runs.
 
     A truncated or damaged video is stylized as far as it can be read: its output is kept (written)
-    and the problem is reported (failed), so the run still ends non-zero.
+    and the problem is reported (failed), so the run still ends non-zero. An unexpected error (a bug,
+    or a library failing on a strange file) fails that video only; ``debug`` raises it instead, with
+    its traceback. No output is ever an input of the run (``OutputGuard``).
     """
+    jobs = list(jobs)
+    guard = OutputGuard(jobs)
+    remove_stale_temporaries(jobs, report)
     summary = Summary()
     for job in jobs:
+        refusal = guard.refusal(job)
+        if refusal is not None:
+            summary.failed.append((job.source, refusal))
+            report(f"error: {refusal}")
+            continue
         if job.output.exists() and not options.overwrite:
             summary.skipped.append(job.output)
             report(f"skipped {job.source}: {job.output} exists (use --overwrite)")
             continue
         try:
             result = stylize_video(backend, job, options, note=report, progress=progress)
-        except AnimeGANError as error:
-            summary.failed.append((job.source, str(error)))
-            report(f"error: {error}")
+        except Exception as error:
+            if debug and not isinstance(error, AnimeGANError):
+                raise
+            line = failure_line(job, error)
+            summary.failed.append((job.source, line))
+            report(f"error: {line}")
             continue
         summary.written.append(result.output)
         if result.problem:
@@ -193,23 +237,69 @@ def stylize_videos(
     return summary
 
 
-def _chunks(reader: VideoReader, frames: FramePlan, batch_size: int) -> Iterator[Chunk]:
-    """Batches of model-ready frames, each with the audio packets read while it filled."""
+@dataclass(frozen=True)
+class _Seen:
+    """What the encode thread needs of one input frame besides the model's output."""
+
+    motion: Motion | None  # --temporal: how it moved from the frame before (None: a scene starts)
+    rgb: np.ndarray | None  # --preserve-colour: the input at work size
+
+
+def _seeing(options: VideoOptions) -> Callable[[np.ndarray], _Seen] | None:
+    """The decode thread's look at each work-size input frame, or None when nothing needs one."""
+    if options.temporal is None and not options.preserve_colour:
+        return None
+    track = MotionTracker(options.temporal) if options.temporal is not None else None
+    return lambda rgb: _Seen(track(rgb) if track else None, rgb if options.preserve_colour else None)
+
+
+class _Finish:
+    """The encode thread's work on each chunk: model output -> blended -> recoloured -> display size."""
+
+    def __init__(self, frames: FramePlan, options: VideoOptions):
+        self.frames = frames
+        self.blend = TemporalBlender() if options.temporal is not None else None
+        self.colour = options.preserve_colour
+
+    def __call__(self, chunk: Chunk) -> list[np.ndarray]:
+        if self.blend is None and not self.colour:
+            return self.frames.from_model(chunk.output)
+        done = []
+        for rgb, seen in zip(self.frames.work_frames(chunk.output), chunk.context):
+            if self.blend is not None:
+                rgb = self.blend(rgb, seen.motion)
+            if self.colour:
+                rgb = preserve_colour(rgb, seen.rgb)
+            done.append(self.frames.to_display(rgb))
+        return done
+
+
+def _chunks(
+    reader: VideoReader, frames: FramePlan, batch_size: int, see: Callable[[np.ndarray], _Seen] | None = None
+) -> Iterator[Chunk]:
+    """Batches of model-ready frames, each with the audio packets read while it filled.
+
+    ``see`` looks at each frame (RGB uint8, work size) as it is decoded; what it returns travels with
+    the chunk (``Chunk.context``) to the encode thread.
+    """
     batch = np.empty((batch_size, *frames.padded_shape), np.float32)
     stamps: list[tuple[int, int]] = []
     extras: list[av.Packet] = []
+    context: list[_Seen] = []
     for event in reader.events():
         if not isinstance(event, av.VideoFrame):
             extras.append(event)
             continue
-        frames.to_model(event, batch[len(stamps)])
+        rgb = frames.to_model(event, batch[len(stamps)])
+        if see is not None:
+            context.append(see(rgb))
         stamps.append((event.pts, event.duration))
         if len(stamps) == batch_size:
-            yield Chunk(batch, stamps, extras)
+            yield Chunk(batch, stamps, extras, context)
             batch = np.empty_like(batch)
-            stamps, extras = [], []
+            stamps, extras, context = [], [], []
     if stamps or extras:
-        yield Chunk(batch[: len(stamps)] if stamps else None, stamps, extras)
+        yield Chunk(batch[: len(stamps)] if stamps else None, stamps, extras, context)
 
 
 def _checked(backend: Backend, job: Job) -> Callable[[np.ndarray], np.ndarray]:

@@ -1,9 +1,10 @@
 """Synthetic test clips made with PyAV: for the tests and the benchmark, no files or ffmpeg needed.
 
-``make_clip`` writes a moving gradient (not trivially compressible) with, as asked, an audio tone, a
-rotation, irregular timestamps (variable frame rate) or a subtitle stream. ``truncate`` cuts a file's
-bytes the way an interrupted download or copy does. ``inspect_clip`` reads back what a test checks
-(frames and their times, rate, duration, rotation, audio) with PyAV, so ffprobe is never needed.
+``make_clip`` writes a moving gradient (not trivially compressible), or the pictures it is given (e.g.
+pans across a random ``texture``), with, as asked, an audio tone, a rotation, irregular timestamps
+(variable frame rate) or a subtitle stream. ``truncate`` cuts a file's bytes the way an interrupted
+download or copy does. ``inspect_clip`` reads back what a test checks (frames and their times, rate,
+duration, rotation, audio) with PyAV, so ffprobe is never needed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 
@@ -29,6 +31,8 @@ def make_clip(
     timestamps_ms: Sequence[int] | None = None,
     subtitles: bool = False,
     codec: str = "libx264",
+    frames: Sequence[np.ndarray] | None = None,
+    crf: int | None = None,
 ) -> Path:
     """Writes a clip; returns its path.
 
@@ -36,15 +40,22 @@ def make_clip(
     (None: no audio). ``rotation``:
     counter-clockwise degrees in the display matrix (as ``VideoFrame.rotation`` reads it back).
     ``timestamps_ms``: each frame's time in milliseconds, for a variable frame rate (overrides
-    ``fps * seconds`` frames). MP4 and MOV are written with the index first (``faststart``) so that a
-    truncated copy still opens, as most real MP4 files do.
+    ``fps * seconds`` frames). ``frames``: RGB uint8 pictures of one size to write instead of the
+    gradient (their size overrides ``width`` and ``height``, their number ``seconds``). ``crf``: the
+    encoder's quality (default: its own). MP4 and MOV are written with the index first (``faststart``)
+    so that a truncated copy still opens, as most real MP4 files do.
     """
     path = Path(path)
+    if frames is not None:
+        height, width = frames[0].shape[:2]
+        seconds = len(frames) / fps
     options = {"movflags": "faststart"} if path.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
     with av.open(str(path), "w", options=options) as out:
         video = out.add_stream(codec, rate=fps)
         video.width, video.height = width, height
         video.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+        if crf is not None:
+            video.options = {"crf": str(crf)}
         if timestamps_ms is not None:
             video.codec_context.time_base = Fraction(1, 1000)
             video.codec_context.max_b_frames = 0  # B-frames make MP4 misstate a VFR track's length
@@ -57,7 +68,8 @@ def make_clip(
             text.time_base = Fraction(1, 1000)
         stamps = list(timestamps_ms) if timestamps_ms is not None else range(round(fps * seconds))
         for index, stamp in enumerate(stamps):
-            frame = av.VideoFrame.from_ndarray(gradient(width, height, index), format="rgb24")
+            picture = frames[index] if frames is not None else gradient(width, height, index)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             if timestamps_ms is not None:
                 frame.pts, frame.time_base = stamp, Fraction(1, 1000)
             out.mux(video.encode(frame))
@@ -127,6 +139,14 @@ def gradient(width: int, height: int, index: int) -> np.ndarray:
     """Frame ``index`` of a diagonal gradient that moves a few pixels a frame (RGB uint8)."""
     y, x = np.mgrid[0:height, 0:width]
     return np.stack([(x + 4 * index) % 256, (y + 2 * index) % 256, (x + y + index) % 256], axis=-1).astype(np.uint8)
+
+
+def texture(width: int, height: int, seed: int) -> np.ndarray:
+    """A smooth random RGB uint8 picture: detail at a few scales, which optical flow can follow."""
+    noise = np.random.default_rng(seed).uniform(0, 255, (height, width, 3)).astype(np.float32)
+    picture = cv2.GaussianBlur(noise, (0, 0), 2.0) + 0.5 * cv2.GaussianBlur(noise, (0, 0), 6.0)
+    picture = (picture - picture.min()) / (picture.max() - picture.min()) * 255
+    return picture.astype(np.uint8)
 
 
 def truncate(path: str | Path, keep: float, target: str | Path | None = None) -> Path:

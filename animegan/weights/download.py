@@ -1,28 +1,27 @@
-"""Downloads into the user's cache, resumably, never leaving a corrupt file under the final name.
+"""Downloads into the user's cache with pooch: retries, a progress bar, checksums, nothing half-written.
 
-A download goes to ``NAME.part`` beside its destination. An interrupted transfer keeps the ``.part`` and
-the next attempt asks for the rest with an HTTP Range request; a server that answers 200 instead of 206
-sends the whole file again and the ``.part`` is restarted. A finished transfer is checked (size, and
-sha256 when pinned) and only then renamed into place in one step. urllib only, so no extra dependency.
+pooch streams each attempt into a temporary file and keeps it only when the transfer is complete and its
+sha256 (when pinned) matches; the checks pooch cannot do (a git blob id, an exact size) run in our
+downloader, before pooch accepts the file. pooch works in a hidden staging folder named by
+``atomic.temporary_path`` (so ``remove_stale`` clears one left by a killed run) and the verified file is
+renamed into place through ``atomic.write_with``. pooch (and requests) are imported only when a transfer
+starts: a cached model resolves without them, and nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
+import logging
 import os
 import re
+import shutil
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from animegan.atomic import check_folder, remove_stale, temporary_path, write_with
 from animegan.errors import AnimeGANError
-
-CHUNK = 1 << 16
-USER_AGENT = "animegan-weights/0.1 (+urllib)"
 
 
 class DownloadError(AnimeGANError):
@@ -34,8 +33,12 @@ class DownloadError(AnimeGANError):
         self.reason = reason
 
 
-class IntegrityError(AnimeGANError):
-    """A complete transfer whose size or checksum is wrong; the file has been deleted."""
+class IntegrityError(AnimeGANError, ValueError):
+    """A complete transfer whose size or checksum is wrong; the file has been deleted.
+
+    A ValueError too, because that is what pooch retries: a wrong git blob id gets the same second
+    chance as a wrong sha256 (a corrupted transfer), then it is refused.
+    """
 
 
 def cache_dir() -> Path:
@@ -48,8 +51,13 @@ def cache_dir() -> Path:
     return base / "animegan"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def git_blob_id(path: str | os.PathLike[str]) -> str:
+    """The id git gives the file's content: SHA-1 of ``b"blob <size>\\0" + data``.
+
+    GitHub shows it for every committed file, so a preset can be pinned without downloading it first.
+    """
+    path = Path(path)
+    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -61,6 +69,7 @@ def download(
     dest: str | os.PathLike[str],
     *,
     sha256: str | None = None,
+    git_blob: str | None = None,
     size: int | None = None,
     attempts: int = 3,
     timeout: float = 30.0,
@@ -68,43 +77,96 @@ def download(
 ) -> Path:
     """Fetches ``url`` to ``dest`` unless a verified file is already there; returns ``dest``.
 
-    Up to ``attempts`` transfers, each resuming the ``.part`` left by the one before. Raises
-    ``DownloadError`` when the last attempt fails (the ``.part`` is kept for a later resume) and
-    ``IntegrityError`` when the complete file has the wrong size or checksum (the ``.part`` is deleted).
+    Up to ``attempts`` transfers (pooch waits 1 s, 2 s, ... between them). Raises ``DownloadError``
+    when the last one fails and ``IntegrityError`` when the file has the wrong size or checksum;
+    either way nothing is left in ``dest``'s folder.
     """
     dest = Path(dest)
-    if dest.is_file():
-        verify(dest, url, sha256=sha256, size=size)  # a file placed by hand is checked too
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with _folder_lock(dest.parent):
-        if dest.is_file():  # another process finished it while we waited
-            verify(dest, url, sha256=sha256, size=size)
-            return dest
-        return _download_locked(url, dest, sha256=sha256, size=size, attempts=attempts, timeout=timeout, progress=progress)
-
-
-def _download_locked(
-    url: str, dest: Path, *, sha256: str | None, size: int | None, attempts: int, timeout: float, progress: bool
-) -> Path:
-    part = dest.with_name(dest.name + ".part")
-    for attempt in range(1, attempts + 1):
-        try:
-            _transfer(url, part, size=size, timeout=timeout, progress=progress)
-            break
-        except DownloadError:
-            if attempt == attempts:
-                raise
-    verify(part, url, sha256=sha256, size=size, shown_name=dest.name)
-    os.replace(part, dest)
+    checks = {"sha256": sha256, "git_blob": git_blob, "size": size}
+    if not dest.is_file():
+        check_folder(dest, "download")
+        remove_stale(dest.parent)
+        with _folder_lock(dest.parent):
+            if not dest.is_file():  # else another process finished it while we waited
+                _fetch(url, dest, checks, attempts=attempts, timeout=timeout, progress=progress)
+                return dest
+    verify(dest, url, **checks)  # a file placed by hand is checked too
     return dest
+
+
+def verify(
+    path: Path,
+    url: str,
+    *,
+    sha256: str | None = None,
+    git_blob: str | None = None,
+    size: int | None = None,
+    shown_name: str | None = None,
+) -> None:
+    """Size, git blob id and sha256 of ``path`` where given; on a mismatch deletes it, raises IntegrityError."""
+    actual_size = path.stat().st_size
+    problem = None
+    if size is not None and actual_size != size:
+        problem = f"{actual_size} bytes, expected {size}"
+    elif git_blob is not None and (actual := git_blob_id(path)) != git_blob.lower():
+        problem = f"git blob {actual}, expected {git_blob.lower()}"
+    elif sha256 is not None:
+        import pooch
+
+        if (actual := pooch.file_hash(str(path))) != sha256.lower():
+            problem = f"sha256 {actual}, expected {sha256.lower()}"
+    if problem:
+        path.unlink(missing_ok=True)
+        raise _corrupt(shown_name or path.name, url, problem)
+
+
+def _fetch(url: str, dest: Path, checks: dict, *, attempts: int, timeout: float, progress: bool) -> None:
+    import pooch
+    import requests
+
+    attempt = 0
+
+    def downloader(url: str, output_file: str, fetcher) -> None:
+        nonlocal attempt
+        attempt += 1
+        if progress:
+            again = f" (attempt {attempt} of {attempts})" if attempt > 1 else ""
+            print(f"animegan: downloading {dest.name} from {url}{again}", file=sys.stderr)
+        pooch.HTTPDownloader(progressbar=progress, timeout=timeout)(url, output_file, fetcher)
+        # After the transfer, before pooch accepts the file: what pooch's known_hash cannot express.
+        verify(Path(output_file), url, git_blob=checks["git_blob"], size=checks["size"], shown_name=dest.name)
+
+    staging = temporary_path(dest, ".download")
+    known = f"sha256:{checks['sha256']}" if checks["sha256"] else None
+    fetcher = pooch.create(
+        path=staging, base_url="", registry={dest.name: known}, urls={dest.name: url}, retry_if_failed=attempts - 1
+    )
+    logger = pooch.get_logger()  # its INFO lines name the staging folder; the downloader says what it fetches
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        fetched = fetcher.fetch(dest.name, downloader=downloader)
+        write_with(dest, lambda temporary: os.replace(fetched, temporary))
+    except IntegrityError:
+        raise
+    except requests.exceptions.RequestException as error:
+        raise DownloadError(url, _reason(error)) from None
+    except ValueError as error:  # pooch's sha256 check, the only ValueError it raises here
+        got = re.search(r"but got (\w+)", str(error))
+        raise _corrupt(dest.name, url, f"sha256 {got[1] if got else '?'}, expected {checks['sha256']}") from None
+    finally:
+        logger.setLevel(level)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _corrupt(name: str, url: str, problem: str) -> IntegrityError:
+    return IntegrityError(f"{name} from {url} is corrupt ({problem}); it was deleted, run the command again")
 
 
 @contextlib.contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
-    """Serializes downloads into ``folder`` across processes (two `stylize --model hayao` at once would
-    otherwise append to the same .part). POSIX flock on the folder itself, so no lock file is left
-    behind; where flock is missing (Windows) concurrent downloads of one file are not guarded."""
+    """Serializes downloads into ``folder`` (processes and threads), so a file is fetched once. POSIX
+    flock on the folder itself, so no lock file is left; without flock (Windows) each is still whole."""
     try:
         import fcntl
     except ImportError:
@@ -118,97 +180,18 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def verify(path: Path, url: str, *, sha256: str | None, size: int | None, shown_name: str | None = None) -> None:
-    """Size and (when pinned) sha256 of ``path``; on a mismatch the file is deleted and IntegrityError raised."""
-    name = shown_name or path.name
-    actual_size = path.stat().st_size
-    problem = None
-    if size is not None and actual_size != size:
-        problem = f"{actual_size} bytes, expected {size}"
-    elif sha256 is not None:
-        actual = sha256_of(path)
-        if actual != sha256.lower():
-            problem = f"sha256 {actual}, expected {sha256.lower()}"
-    if problem:
-        path.unlink(missing_ok=True)
-        raise IntegrityError(f"{name} from {url} is corrupt ({problem}); it was deleted, run the command again")
-
-
-def _transfer(url: str, part: Path, *, size: int | None, timeout: float, progress: bool) -> None:
-    """One HTTP request that appends to (206) or restarts (200) ``part``; raises DownloadError."""
-    have = part.stat().st_size if part.is_file() else 0
-    if size is not None and have > size:
-        part.unlink()
-        have = 0
-    if size is not None and have == size:
-        return
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    if have:
-        request.add_header("Range", f"bytes={have}-")
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as error:
-        if error.code == 416 and have:  # nothing past what we have: start again rather than guess
-            part.unlink(missing_ok=True)
-            raise DownloadError(url, "server refused to resume; restarting") from None
-        raise DownloadError(url, f"HTTP {error.code} {error.reason}") from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        raise DownloadError(url, _reason(error)) from None
-    with response:
-        try:
-            start = _resume_offset(response, have)
-        except DownloadError:
-            part.unlink(missing_ok=True)  # the next attempt starts from scratch
-            raise
-        length = response.headers.get("Content-Length")
-        total = start + int(length) if length and length.isdigit() else size
-        mode = "ab" if start else "wb"
-        with open(part, mode) as f:
-            if start == 0:
-                f.truncate(0)
-            received = _copy(response, f, url, start, total, part.name[: -len(".part")], progress)
-            f.flush()
-            os.fsync(f.fileno())
-    if total is not None and start + received < total:
-        raise DownloadError(url, f"connection closed after {start + received} of {total} bytes")
-
-
-def _resume_offset(response, have: int) -> int:
-    """Where the body starts: ``have`` for a matching 206, 0 when the server sends the whole file."""
-    if response.status != 206:
-        return 0
-    match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
-    if match is None or int(match[1]) != have:
-        raise DownloadError(response.url, f"server resumed at the wrong offset ({response.headers.get('Content-Range')})")
-    return have
-
-
-def _copy(response, f, url: str, start: int, total: int | None, name: str, progress: bool) -> int:
-    from tqdm import tqdm
-
-    received = 0
-    with tqdm(
-        total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
-        desc=name, file=sys.stderr, disable=not progress, leave=False,
-    ) as bar:
-        while True:
-            try:
-                block = response.read(CHUNK)
-            except http.client.IncompleteRead as error:
-                f.write(error.partial)
-                received += len(error.partial)
-                break
-            except (OSError, http.client.HTTPException) as error:
-                raise DownloadError(url, f"{_reason(error)} after {start + received} bytes") from None
-            if not block:
-                break
-            f.write(block)
-            received += len(block)
-            bar.update(len(block))
-    return received
-
-
-def _reason(error: BaseException) -> str:
-    reason = getattr(error, "reason", None) or error
-    text = (getattr(reason, "strerror", None) or str(reason)).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def _reason(error: Exception) -> str:
+    """A requests error in a few words: 'HTTP 500 Internal Server Error', 'Connection refused', ..."""
+    response = getattr(error, "response", None)
+    if response is not None and response.status_code >= 400:
+        return f"HTTP {response.status_code} {response.reason}"
+    text = str(error)
+    for pattern, template in (
+        (r"IncompleteRead\((\d+) bytes read, (\d+) more expected\)", "connection closed after {} bytes, {} more expected"),
+        (r"\[Errno -?\d+\] ([^'\")]+)", "{}"),
+        (r"(timed out)", "{}"),
+    ):
+        match = re.search(pattern, text)
+        if match:
+            return template.format(*match.groups()).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__

@@ -8,6 +8,8 @@ assigned by name, checking that every variable finds its layer and every layer w
 
 from __future__ import annotations
 
+import glob
+import math
 import re
 from pathlib import Path
 
@@ -52,6 +54,7 @@ def source_format(src: str | Path) -> str:
 
 
 def read_tf1_checkpoint(src: str | Path) -> dict[str, np.ndarray]:
+    """Every variable of a TF1 checkpoint; a missing, truncated or damaged file is one line."""
     import tensorflow as tf
 
     prefix = str(src)
@@ -59,11 +62,20 @@ def read_tf1_checkpoint(src: str | Path) -> dict[str, np.ndarray]:
         prefix = tf.train.latest_checkpoint(str(src))
         if prefix is None:
             raise AnimeGANError(f"{src}/checkpoint names no checkpoint that exists")
+    if not list(Path(prefix).parent.glob(f"{glob.escape(Path(prefix).name)}.data-*-of-*")):
+        raise AnimeGANError(f"TF1 checkpoint {prefix} has its .index but no .data file beside it")
     try:
         reader = tf.train.load_checkpoint(prefix)
-    except (tf.errors.OpError, ValueError) as error:
-        raise AnimeGANError(f"cannot read TF1 checkpoint {prefix}: {str(error).splitlines()[0]}") from None
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+        return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+    except IndexError:  # what the reader raises when a .data file ends before a tensor the .index lists
+        raise AnimeGANError(f"cannot read TF1 checkpoint {prefix}: its .data file is truncated") from None
+    except (tf.errors.OpError, ValueError, RuntimeError) as error:
+        raise AnimeGANError(f"cannot read TF1 checkpoint {prefix}: {_first_line(error)}") from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _layer_name(scope: str) -> str:
@@ -173,10 +185,22 @@ def default_upsample(fmt: str) -> str:
     return "legacy" if fmt == "tf1" else "half_pixel"
 
 
+# A state_dict holds exactly the generator's parameters; the margin admits a storage a little larger
+# than its tensor (a saved view), never the gigabytes of a crafted file.
+PT_MARGIN = 1.125
+
+
+def element_budget(model) -> int:
+    """How many elements a .pt file for ``model`` may hold: its parameter count plus a small margin."""
+    return int(sum(math.prod(v.shape) for v in model.weights) * PT_MARGIN) + 1024
+
+
 def import_weights(src: str | Path, arch: str, upsample: str | None = None):
     """Builds ``arch`` and loads SRC into it; returns the Keras generator."""
     fmt = source_format(src)
-    weights = pt_layer_weights(load_state_dict(src)) if fmt == "pt" else tf1_layer_weights(read_tf1_checkpoint(src))
+    weights = tf1_layer_weights(read_tf1_checkpoint(src)) if fmt == "tf1" else None  # a damaged file fails fast
     model = build_generator(arch, upsample=upsample or default_upsample(fmt))
+    if fmt == "pt":  # read within what the generator needs
+        weights = pt_layer_weights(load_state_dict(src, max_elements=element_budget(model)))
     assign_layer_weights(model, weights)
     return model

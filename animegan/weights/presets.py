@@ -1,11 +1,13 @@
 """Known pretrained styles: name → where its weights live and how to convert them.
 
-Adding a style is one entry in ``PRESETS``. Checksums: ``sha256=None`` means "not pinned yet". The
-project could not download the files when this table was written, so integrity of an unpinned file rests
-on its size (the server's Content-Length, or ``size`` when known) and on the file parsing and converting
-(a truncated or garbled zip, pickle or checkpoint fails the import and is deleted). A maintainer pins
-each checksum after one verified download: ``python scripts/pin_checksums.py`` prints the lines to paste
-here, after which a mismatch is refused.
+Adding a style is one entry in ``PRESETS``. Every URL names a commit, never a branch, so its bytes cannot
+change under the same URL. Checksums: the PyTorch port's files carry their git blob ids (what GitHub
+shows for a committed file: SHA-1 of ``b"blob <size>\\0" + data``), so they are verified without anyone
+having downloaded them first. The official TF1 checkpoints are pinned by commit only (``sha256=None``):
+their integrity rests on the commit-pinned URL, the server's Content-Length and the files converting (a
+truncated or garbled checkpoint fails the import and is deleted). A maintainer pins a sha256 after one
+verified download: ``python scripts/pin_checksums.py`` prints the lines to paste here, after which a
+mismatch is refused.
 """
 
 from __future__ import annotations
@@ -14,8 +16,22 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-_V2_TF1 = "https://github.com/TachibanaYoshino/AnimeGANv2/raw/master/checkpoint"
-_PORT = "https://github.com/bryandlee/animegan2-pytorch/raw/main/weights"
+_V2_TF1 = "https://github.com/TachibanaYoshino/AnimeGANv2/raw/{commit}/checkpoint"
+# The commit at which each official checkpoint's files are in the repository (another commit's Hayao
+# folder names Hayao-99.ckpt: branch URLs are not stable).
+_V2_TF1_COMMITS = {
+    "Hayao": "94d74af09efbec2b6e3d2b8cd9f5ed0f8eeeb8e3",
+    "Paprika": "4c5ab5a3f153726e0aae05950f13fc10c9f92b6e",
+    "Shinkai": "453725e87472c809f21a320c8f9d34c7ffb179ea",
+}
+_PORT = "https://github.com/bryandlee/animegan2-pytorch/raw/25d7b017267208dfaf34026aa3425e518372aa2f/weights"
+# git blob ids of weights/NAME.pt at that commit
+_PORT_BLOBS = {
+    "face_paint_512_v1": "19c1a1da4d9580186109a2b055d91044e5127de6",
+    "face_paint_512_v2": "d75102f8f201ddaf8dbe6b913b1a97585b55f838",
+    "celeba_distill": "3b7ea61b02254980831cc3bc77af30666dbc999c",
+    "paprika": "58086c9db9fc7a9e5c2876ca31b8079599352643",
+}
 
 _TF1_LICENCE = (
     "AnimeGANv2 (Xin Chen / TachibanaYoshino): free for non-commercial use (research, teaching, "
@@ -34,6 +50,7 @@ class RemoteFile:
     url: str
     sha256: str | None = None  # None: not pinned yet (see the module docstring)
     size: int | None = None  # exact size in bytes when known; None: trust Content-Length
+    git_blob: str | None = None  # the file's git blob id, when it is published in a git repository
 
 
 @dataclass(frozen=True)
@@ -66,7 +83,7 @@ class Preset:
 
 def _tf1(name: str, style: str, step: int, description: str) -> Preset:
     prefix = f"{style}-{step}.ckpt"
-    folder = f"{_V2_TF1}/generator_{style}_weight"
+    folder = f"{_V2_TF1.format(commit=_V2_TF1_COMMITS[style])}/generator_{style}_weight"
     return Preset(
         name=name,
         description=description,
@@ -87,7 +104,7 @@ def _port(name: str, description: str, upsample: str, licence: str = _PORT_LICEN
         description=description,
         arch="animegan-v2",
         source_format="pt",
-        files=(RemoteFile(f"{name}.pt", f"{_PORT}/{name}.pt"),),
+        files=(RemoteFile(f"{name}.pt", f"{_PORT}/{name}.pt", git_blob=_PORT_BLOBS[name]),),
         licence=licence,
         upsample=upsample,
     )

@@ -75,7 +75,10 @@ def fetch_preset(preset: Preset, *, progress: bool = True) -> Path:
     folder = downloads_dir()
     for remote in preset.files:
         try:
-            download(remote.url, folder / remote.name, sha256=remote.sha256, size=remote.size, progress=progress)
+            download(
+                remote.url, folder / remote.name,
+                sha256=remote.sha256, git_blob=remote.git_blob, size=remote.size, progress=progress,
+            )
         except DownloadError as error:
             raise AnimeGANError(manual_hint(preset, remote.name, remote.url, error.reason)) from None
     return folder / preset.import_source
@@ -104,16 +107,26 @@ def _convert(preset: Preset, source: Path, target: Path) -> None:
     try:
         model = import_weights(source, preset.arch, preset.upsample)
     except AnimeGANError as error:
-        # With no pinned checksum, parsing is the integrity check: a file that does not convert is
-        # deleted so that the next run fetches it again instead of failing forever.
-        for remote in preset.files:
-            if remote.sha256 is None:
-                (downloads_dir() / remote.name).unlink(missing_ok=True)
         raise AnimeGANError(
-            f"the downloaded weights of {preset.name} do not convert ({error}); "
-            "the unverified files were deleted, run the command again"
+            f"the downloaded weights of {preset.name} do not convert ({error}); {_discard(preset)}"
         ) from None
     save_model_atomically(model, target)
+
+
+def _discard(preset: Preset) -> str:
+    """Deletes the files of ``preset`` that no checksum vouches for, and says what happens next.
+
+    Without a checksum, converting is the integrity check: a file that does not convert (truncated,
+    garbled, hostile) is deleted so that the next run fetches it again instead of failing forever. A
+    file that matches its pinned checksum is what upstream publishes: fetching it again would not help.
+    """
+    unverified = [f.name for f in preset.files if f.sha256 is None and f.git_blob is None]
+    for name in unverified:
+        (downloads_dir() / name).unlink(missing_ok=True)
+    if unverified:
+        them = "them" if len(unverified) > 1 else "it"
+        return f"deleted {', '.join(unverified)} from {downloads_dir()}, so the next run fetches {them} again"
+    return "the files match their pinned checksums, so fetching them again would not help"
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -22,7 +22,7 @@ def test_missing_unknown_and_misshaped_variables(shared_dir, monkeypatch):
     pt = shared_dir / "reference/animegan_v2/generator-random.pt"
 
     def with_state(modified):
-        monkeypatch.setattr(importers, "load_state_dict", lambda _path: modified)
+        monkeypatch.setattr(importers, "load_state_dict", lambda _path, **_limits: modified)
 
     with_state({k: v for k, v in state.items() if k != "block_d.1.2.bias"})
     with pytest.raises(AnimeGANError, match="lack 1 variable"):
@@ -46,3 +46,42 @@ def test_source_format_errors(tmp_path):
         archive.writestr("x/readme", "no pickle here")
     with pytest.raises(AnimeGANError, match="no data.pkl inside"):
         import_weights(broken, "animegan-v2")
+
+
+@pytest.fixture
+def v1_copy(shared_dir, tmp_path):
+    """A writable copy of the reference v1 checkpoint (prefix returned), to damage."""
+    for name in ("Hayao-random.index", "Hayao-random.data-00000-of-00001"):
+        (tmp_path / name).write_bytes((shared_dir / "reference/animegan_v1" / name).read_bytes())
+    return tmp_path / "Hayao-random"
+
+
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        ("no data", "has its .index but no .data file beside it"),
+        ("truncated data", ": its .data file is truncated"),
+        ("empty data", ": its .data file is truncated"),
+        ("flipped data", "Checksum does not match"),
+        ("truncated index", "not an sstable"),
+    ],
+)
+def test_damaged_tf1_checkpoint_is_one_line(v1_copy, damage, message, capsys):
+    from animegan.cli.main import main
+
+    data = v1_copy.with_name("Hayao-random.data-00000-of-00001")
+    index = v1_copy.with_name("Hayao-random.index")
+    if damage == "no data":
+        data.unlink()
+    elif damage == "flipped data":
+        raw = bytearray(data.read_bytes())
+        raw[5000:5100] = b"x" * 100
+        data.write_bytes(bytes(raw))
+    else:
+        target = index if damage == "truncated index" else data
+        target.write_bytes(target.read_bytes()[: {"truncated data": 1_000_000, "empty data": 0}.get(damage, 2000)])
+    out = v1_copy.with_name("out.keras")
+    assert main(["weights", "import", str(v1_copy), "--arch", "animegan-v1", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("animegan: error: ") and message in err, err
+    assert "Traceback" not in err and not out.exists()
