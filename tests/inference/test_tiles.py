@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 
 from animegan.errors import AnimeGANError
-from animegan.inference.tiles import count_tiles, model_input, pad_to_multiple, plan_tiles, run_tiled, run_whole
+from animegan.inference.tiles import (
+    count_tiles,
+    min_side,
+    model_input,
+    pad_to_multiple,
+    plan_tiles,
+    run_tiled,
+    run_whole,
+)
 
 
 def box_blur(batch: np.ndarray, radius: int = 1) -> np.ndarray:
@@ -167,3 +175,14 @@ def test_finished_bands_hand_over_every_row_once(image):
     assert stitched.shape == image.shape
     np.testing.assert_array_equal(stitched, run_tiled(box_blur, image, tile=32, overlap=8, stride=4))
     assert len(bands) > 1 and max(rows.shape[0] for _, rows in bands) <= 32  # never the whole image at once
+
+
+@pytest.mark.parametrize("shape", [(5, 90, 3), (1, 70, 3), (13, 40, 3)])
+def test_tiles_read_the_image_padded_as_pad_to_multiple_pads_it(shape):
+    """Thin images are padded up to min_side(stride) on the fly, by the reflection pad_to_multiple uses."""
+    img = np.random.default_rng(4).uniform(-1, 1, shape).astype(np.float32)
+    padded, _ = pad_to_multiple(img, 4, min_side(4))
+    plan = plan_tiles(*shape[:2], tile=32, overlap=8, stride=4)
+    assert plan.rows.window(len(plan.rows.starts) - 1).stop == padded.shape[0] >= min_side(4)
+    for i, j in plan.places:
+        np.testing.assert_array_equal(plan.tile(img, i, j), padded[plan.rows.window(i), plan.cols.window(j)])
