@@ -259,12 +259,30 @@ def _decode_8bit(img: Image.Image) -> LoadedImage:
     frames = _frame_count(img)
     img.load()
     has_alpha = "A" in img.mode or img.has_transparency_data
-    arr = np.asarray(img.convert("RGBA" if has_alpha else "RGB"))
+    target = "RGBA" if has_alpha else "RGB"
+    # convert() copies even into the image's own mode, and np.asarray(img) goes through tobytes(),
+    # which joins chunks into a second copy: a 400 MP RGB JPEG would hold four at once.
+    arr = _banded_array(img if img.mode == target else img.convert(target))
     rgb, alpha = (arr[..., :3], arr[..., 3]) if has_alpha else (arr, None)
     orient = _ORIENT.get(img.getexif().get(_EXIF_ORIENTATION, 1), lambda a: a)
     rgb = np.ascontiguousarray(orient(rgb))
     alpha = None if alpha is None else np.ascontiguousarray(orient(alpha))
     return LoadedImage(rgb=rgb, alpha=alpha, source_bit_depth=8, mode=mode, frames=frames)
+
+
+_BAND_BYTES = 64 << 20
+
+
+def _banded_array(img: Image.Image) -> np.ndarray:
+    """The decoded image as a uint8 (H, W, bands) array, copied over a band of rows at a time."""
+    width, height = img.size
+    bands = len(img.getbands())
+    arr = np.empty((height, width, bands), np.uint8)
+    step = max(1, _BAND_BYTES // max(1, width * bands))
+    for top in range(0, height, step):
+        bottom = min(height, top + step)
+        arr[top:bottom] = np.asarray(img.crop((0, top, width, bottom))).reshape(bottom - top, width, bands)
+    return arr
 
 
 def _decode(path: Path, img: Image.Image) -> LoadedImage:
