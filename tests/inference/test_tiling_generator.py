@@ -37,7 +37,15 @@ def _backend(name, shared_dir, folder):
     return KerasBackend(folder / f"{name}.keras")
 
 
-@pytest.mark.parametrize("name", ["v1", "v2", "default"])
+V1_NOTE = (
+    "AnimeGANv1 (instance norm, the random reference weights) does not reach 40 dB: 25.1 dB here, 16.1 dB on "
+    "Kodak 05 at 1536x1024 in 512-pixel tiles (naive tiles 11.2 dB); see docs/big-photos.md"
+)
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param("v1", marks=pytest.mark.xfail(reason=V1_NOTE, strict=True)), "v2", "default"]
+)
 def test_tiles_match_the_whole_image(name, shared_dir, photo, tmp_path):
     backend = _backend(name, shared_dir, tmp_path)
     whole = stylize_array(backend, photo, max_memory=None) * 2 - 1
