@@ -1,7 +1,7 @@
 """The work of one request, run on the model worker's thread: the project's own photo and video code.
 
 A photo goes through ``inference.photos.run_photos`` (``read_pixels`` -> ``run_pixels`` ->
-``write_image``), exactly what ``animegan stylize`` runs, so the same model and options give the same
+``write_pixels``), exactly what ``animegan stylize`` runs, so the same model and options give the same
 pixels. A video goes through ``inference.video.stylize_video``. Errors keep their one-line message with
 the server's temporary path replaced by the name the user sent.
 """
