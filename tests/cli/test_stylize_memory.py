@@ -24,3 +24,10 @@ def test_a_photo_over_the_budget_is_tiled_and_keeps_its_size(tmp_path, v2_keras,
     assert code == 0 and "over the 1.0 MiB budget (--max-memory): 128-pixel tiles" in err
     with Image.open(tmp_path / "out" / "wide.png") as out:
         assert out.size == (280, 150) and out.mode == "RGB"
+
+
+def test_the_budget_reaches_photo_and_video_options_for_plain_runs_and_ray():
+    from animegan.cli.stylize import photo_options, video_options
+
+    args = build_parser().parse_args(["stylize", "in.png", "-o", "out", "--max-memory", "512M"])
+    assert photo_options(args).max_memory == video_options(args).max_memory == 512 * 1024**2

@@ -108,3 +108,22 @@ def test_video_frames_over_the_budget_run_in_tiles():
     with_memory_budget(small, 4 * GIB)(frames)
     assert small.shapes == [(2, 200, 256, 3)]
     assert with_memory_budget(small, None) is small
+
+
+def test_run_photos_keeps_integer_pixels_and_notes_the_budget_tiles(tmp_path):
+    from PIL import Image
+
+    from animegan.inference.inputs import Job
+    from animegan.inference.photos import PhotoOptions, run_photos
+
+    rgb = np.random.default_rng(4).integers(0, 256, (150, 210, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "in.png")
+    backend = FakeBackend(memory_per_pixel=1000.0)
+    options = PhotoOptions(max_memory=20 * MIB)
+    (result,) = run_photos(backend, [Job(tmp_path / "in.png", tmp_path / "out.png")], options)
+    assert result.status == "written" and max(s[1] for s in backend.shapes) < 150  # it did tile
+    assert len(result.notes) == 1 and result.notes[0].startswith(f"{tmp_path / 'in.png'}: 210x150 needs about")
+    expected = np.rint(((rgb / 127.5 - 1.0) * 0.5 + 1.0) * 127.5).astype(int)
+    assert np.abs(np.asarray(Image.open(tmp_path / "out.png")).astype(int) - expected).max() <= 1
+    (whole,) = run_photos(FakeBackend(), [Job(tmp_path / "in.png", tmp_path / "whole.png")])
+    assert whole.notes == ()
