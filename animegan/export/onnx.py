@@ -74,7 +74,7 @@ def convert_onnx(
             proto = keras_to_onnx(model, input_size)
     except Unsupported as why:
         if quantization != "none":
-            raise AnimeGANError(f"int8 ONNX is for the project's image generators; this model has {why}") from None
+            raise AnimeGANError(f"int8 ONNX is for the project's image generators, not this model ({why})") from None
         report(f"ONNX: {why} is not in the direct writer; converting with tf2onnx instead")
         return _tf2onnx(model, input_size)
     return proto.SerializeToString()
