@@ -313,7 +313,7 @@ def _report_end_to_end(model, options: BenchOptions, context: _Context, results,
     )  # fmt: skip
     int8 = next((r for r in results if r.name == "onnx-int8"), None)
     model_only = int8.seconds.get((512, 512)) if int8 else None
-    report_end_to_end(runs, options.photo_count, model_only, report)
+    report_end_to_end(runs, options.photo_count, model_only, report, options.clock)
 
 
 def _report_startup(model, workdir: Path, threads: int, skip: tuple[str, ...], report) -> None:

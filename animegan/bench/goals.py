@@ -50,8 +50,12 @@ def report_goals(results, sizes, gflops, roofs, target, report: Callable[[str], 
     return met
 
 
-def report_end_to_end(runs, count: int, model_only_seconds: float | None, report: Callable[[str], None]) -> bool:
-    """Prints every end-to-end run and goal 1; returns whether it is met."""
+def report_end_to_end(runs, count: int, model_only_seconds: float | None, report: Callable[[str], None], clock: str = "wall") -> bool:
+    """Prints every end-to-end run and goal 1; returns whether it is met.
+
+    ``model_only_seconds`` was timed with ``clock``; it is compared with the end-to-end time of the same
+    clock (CPU seconds of the child process for "cpu").
+    """
     for run in runs:
         if run.ok:
             report(f"end to end, {count} photos 512x512: {run.name}: {run.wall:.1f} s wall ({count / run.wall:.2f} img/s), {run.cpu:.1f} CPU s")
@@ -65,8 +69,9 @@ def report_end_to_end(runs, count: int, model_only_seconds: float | None, report
     speedup, cpu_speedup = faster.wall / ours.wall, min(r.cpu for r in peers) / ours.cpu
     hidden = ""
     if model_only_seconds:
-        share = (count * model_only_seconds) / ours.wall
-        hidden = f"; end to end = {share:.0%} of the int8 model-only throughput (goal {HIDDEN_IO:.0%}: {verdict(share >= HIDDEN_IO)})"
+        share = (count * model_only_seconds) / (ours.cpu if clock == "cpu" else ours.wall)
+        hidden = (f"; end to end = {share:.0%} of the int8 model-only throughput by {'CPU seconds' if clock == 'cpu' else 'wall time'} "
+                  f"(goal {HIDDEN_IO:.0%}: {verdict(share >= HIDDEN_IO)})")  # fmt: skip
     met = speedup >= END_TO_END_SPEEDUP
     report(f"goal 1 (end to end >= {END_TO_END_SPEEDUP:g}x the faster peer): {speedup:.2f}x {faster.name} by wall time, "
            f"{cpu_speedup:.2f}x by CPU seconds{hidden}: {verdict(met)}")  # fmt: skip

@@ -34,5 +34,7 @@ def test_end_to_end_goal_compares_with_the_faster_peer():
     assert report_end_to_end(runs, 8, 1.0, lines.append) is False
     assert "2.00x peer ort by wall time, 3.33x by CPU seconds" in lines[-1] and "80% of the int8 model-only" in lines[-1]
     assert any("left out: why" in line for line in lines)
+    report_end_to_end(runs, 8, 1.0, lines.append, clock="cpu")  # model-only CPU seconds against the child's
+    assert "89% of the int8 model-only throughput by CPU seconds" in lines[-1]
     assert report_end_to_end([Run("animegan", 5.0, 5.0), Run("peer ort", 16.0, 16.0)], 8, None, lines.append) is True
     assert report_end_to_end([Run("animegan", 5.0, 5.0)], 8, None, lines.append) is False and "not measured" in lines[-1]
