@@ -24,18 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-class TimedBackend:
-    """The backend, counting the seconds spent inside it."""
-
-    def __init__(self, backend):
-        self.backend, self.name, self.stride, self.seconds = backend, backend.name, backend.stride, 0.0
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        start = time.perf_counter()
-        out = np.asarray(self.backend(batch))
-        self.seconds += time.perf_counter() - start
-        return out
+from animegan.bench.timed import TimedBackend
 
 
 def model_only(backend, shape: tuple[int, int, int], batch_size: int, frames: int) -> float:

@@ -8,7 +8,9 @@ import the heavy library code inside ``run`` so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import os
 import signal
 import sys
@@ -18,7 +20,7 @@ from animegan.cli import quiet_imports
 from animegan.errors import AnimeGANError
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ("stylize", "weights", "prepare", "pairs", "train", "sample", "score", "export", "bench")
+COMMANDS = ("stylize", "weights", "prepare", "pairs", "train", "sample", "score", "export", "bench", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +38,24 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+@contextlib.contextmanager
+def _debug_log(enabled: bool):
+    """With --debug, the ``animegan`` logger's DEBUG records (the tracebacks of items a batch skipped,
+    see ``errors.item_failure``) go to stderr for the length of the command."""
+    if not enabled:
+        yield
+        return
+    logger, handler = logging.getLogger("animegan"), logging.StreamHandler(sys.stderr)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.debug:
@@ -46,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return int(args.run(args) or 0)
+        with _debug_log(args.debug):
+            return int(args.run(args) or 0)
     except AnimeGANError as error:
         if args.debug:
             raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from animegan.cli import stylize_ray
 from animegan.cli.arguments import crf_value, positive_int
 from animegan.inference.inputs import OUTPUT_FORMATS
 
@@ -40,14 +41,17 @@ def add_parser(subparsers) -> None:
         "--crf", type=crf_value, help="video quality, lower is better (default 18; for encoders with a CRF mode)"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs instead of skipping them")
+    stylize_ray.add_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
+    if args.ray is not None:
+        return stylize_ray.run(args)
     from tqdm import tqdm
 
     from animegan.inference.backends import load_backend
-    from animegan.inference.inputs import expand_inputs, is_video
+    from animegan.inference.inputs import check_outputs, expand_inputs, is_video
     from animegan.inference.photos import PhotoOptions, stylize_photos
     from animegan.weights.resolve import resolve_model
 
@@ -56,6 +60,7 @@ def run(args) -> int:
         print(f"animegan: error: no such input: {argument}", file=sys.stderr)
     if not expansion.jobs:
         return 1
+    check_outputs(expansion.jobs)  # two inputs onto one output: refused before any work
     photos = [job for job in expansion.jobs if not is_video(job.source)]
     videos = [job for job in expansion.jobs if is_video(job.source)]
     if videos:
@@ -66,15 +71,25 @@ def run(args) -> int:
     options = PhotoOptions(args.max_side, args.tile, args.tile_overlap, args.batch_size, args.overwrite)
     with tqdm(total=len(photos), unit="img", disable=len(photos) < 2, file=sys.stderr) as bar:
         summary = stylize_photos(
-            backend, photos, options, report=lambda line: bar.write(line, file=sys.stderr), advance=bar.update
+            backend,
+            photos,
+            options,
+            report=lambda line: bar.write(line, file=sys.stderr),
+            advance=bar.update,
+            debug=args.debug,
         )
     if videos:
         summary = _merge(summary, _stylize_videos(backend, videos, args))
+    return finish(summary, args.output, expansion.missing)
+
+
+def finish(summary, output: str, missing: list[str]) -> int:
+    """Prints the summary line; the exit code: 1 when anything failed or an input matched nothing."""
     print(
-        f"{len(summary.written)} written to {args.output}, {len(summary.skipped)} skipped, {len(summary.failed)} failed",
+        f"{len(summary.written)} written to {output}, {len(summary.skipped)} skipped, {len(summary.failed)} failed",
         file=sys.stderr,
     )
-    return 1 if summary.failed or expansion.missing else 0
+    return 1 if summary.failed or missing else 0
 
 
 def _stylize_videos(backend, jobs, args):
@@ -90,10 +105,10 @@ def _stylize_videos(backend, jobs, args):
         return tqdm(total=total, desc=name, unit="frame", file=sys.stderr, dynamic_ncols=True)
 
     report = lambda line: tqdm.write(line, file=sys.stderr)  # noqa: E731  (keeps lines clear of the bars)
-    return stylize_videos(backend, jobs, options, report=report, progress=progress)
+    return stylize_videos(backend, jobs, options, report=report, progress=progress, debug=args.debug)
 
 
 def _merge(first, second):
-    from animegan.inference.photos import Summary
+    from animegan.inference.batch import Summary
 
     return Summary(first.written + second.written, first.skipped + second.skipped, first.failed + second.failed)

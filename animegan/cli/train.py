@@ -12,12 +12,11 @@ import argparse
 import importlib
 import sys
 
+from animegan.choices import STRATEGIES
 from animegan.cli.arguments import positive_int
 
 # Family modules, in the order --help lists them.
 FAMILIES = ("train_animegan", "train_generative", "train_cyclegan", "train_distill")
-
-STRATEGIES = ("default", "mirrored")  # animegan.training.fit.STRATEGIES, kept here so --help stays instant
 
 
 def add_parser(subparsers) -> None:
@@ -36,7 +35,11 @@ def add_common_options(parser: argparse.ArgumentParser, epochs_default: str = "t
     """The options of every training run. Tunables default to None: 'not given' (the recipe decides)."""
     run = parser.add_argument_group("run")
     run.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder (checkpoints, samples, logs, model)")
-    run.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    run.add_argument(
+        "--resume", action="store_true",
+        help="continue the run in RUN_DIR from its newest intact checkpoint (only --epochs, moved folders, "
+        "learning rates and --clipnorm may change)",
+    )  # fmt: skip
     run.add_argument("--epochs", type=positive_int, help=f"total epochs of the run (default: {epochs_default})")
     run.add_argument("--batch-size", type=positive_int, help="images per step, over all devices")
     run.add_argument("--image-size", type=positive_int, help="training crop size in pixels (multiple of 8)")
@@ -49,7 +52,8 @@ def add_common_options(parser: argparse.ArgumentParser, epochs_default: str = "t
     scale = parser.add_argument_group("devices")
     scale.add_argument(
         "--strategy", choices=STRATEGIES, default="default",
-        help="default: one device; mirrored: all local GPUs (tf.distribute.MirroredStrategy)",
+        help="default: one device; mirrored: all local GPUs (tf.distribute.MirroredStrategy); multi-worker: "
+        "several machines, each running this command with its TF_CONFIG (see docs/scale-out.md)",
     )  # fmt: skip
     scale.add_argument("--mixed-precision", action="store_true", help="float16 compute on GPUs (mixed_float16)")
     scale.add_argument("--xla", action="store_true", help="compile the train step with XLA (jit_compile)")
@@ -79,37 +83,11 @@ def fit_options(args, epochs: int, seed: int):
 
 
 def given_fields(args, fields: dict[str, str]) -> dict:
-    """The config fields the command line set (``fields``: argparse dest -> config field; None = not given)."""
+    """The config fields the command line set (``fields``: argparse dest -> config field; None = not given).
+
+    What ``--resume`` does with them is ``animegan.training.resume``'s rule.
+    """
     return {field: getattr(args, dest) for dest, field in fields.items() if getattr(args, dest) is not None}
-
-
-def saved_config(args, family: str, config_cls):
-    """The config of the run in ``--out``, which must be a ``family`` run."""
-    from pathlib import Path
-
-    from animegan.errors import AnimeGANError
-    from animegan.training.fit import load_run_config
-
-    saved = load_run_config(Path(args.out))
-    if saved.get("family") != family:
-        raise AnimeGANError(f"{args.out} holds a {saved.get('family')} run, not a {family} run")
-    return config_cls.from_dict(saved["config"])
-
-
-def resumed(config, given: dict, resumable: set[str], more_conflicts: list[str] | tuple = ()):
-    """The saved ``config`` with the ``resumable`` options of ``given`` applied; any other difference is refused."""
-    import dataclasses
-
-    from animegan.errors import AnimeGANError
-
-    conflicts = [
-        f"{name}={value!r} (the run has {getattr(config, name)!r})"
-        for name, value in given.items()
-        if name not in resumable and value != getattr(config, name)
-    ] + list(more_conflicts)
-    if conflicts:
-        raise AnimeGANError("--resume continues the saved run, which differs in " + "; ".join(conflicts))
-    return dataclasses.replace(config, **{k: v for k, v in given.items() if k in resumable}).validated()
 
 
 def report(message: str) -> None:

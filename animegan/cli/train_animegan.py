@@ -1,21 +1,21 @@
 """``animegan train {animegan-v1,animegan-v2} --data DATA_DIR --photos PHOTOS --out RUN_DIR``.
 
 Values come from the recipe (``--recipe``, default ``animegan-v1`` for v1 and ``hayao`` for v2); any
-option given on the command line overrides it. ``--resume`` reloads RUN_DIR/config.json: only
-``--epochs`` (to extend the run) and moved paths may differ from the saved run.
+option given on the command line overrides it. ``--resume`` reloads RUN_DIR/config.json; what may
+differ from the saved run is ``animegan.training.resume``'s rule (the length, moved paths, the
+learning rates and --clipnorm).
 """
 
 from __future__ import annotations
 
-from animegan.choices import NORMS, UPSAMPLE_MODES
+from animegan.choices import DEFAULT_RECIPES, GAN_LOSSES, GENERATOR_ARCHITECTURES, NORMS, UPSAMPLE_MODES
 from animegan.cli.arguments import non_negative_float, non_negative_int, positive_int
-from animegan.cli.train import add_common_options, fit_options, given_fields, report, resumed
+from animegan.cli.train import add_common_options, fit_options, given_fields, report
 
-ARCHITECTURES = {
-    "animegan-v1": ("AnimeGAN v1 (3.96M-parameter generator, instance norm)", "animegan-v1"),
-    "animegan-v2": ("AnimeGANv2 (2.1M-parameter generator, layer norm)", "hayao"),
+DESCRIPTIONS = {
+    "animegan-v1": "AnimeGAN v1 (3.96M-parameter generator, instance norm)",
+    "animegan-v2": "AnimeGANv2 (2.1M-parameter generator, layer norm)",
 }
-GAN_LOSSES = ("lsgan", "hinge", "gan")  # animegan.losses.GAN_LOSSES
 VGG_WEIGHTS_HELP = (
     "VGG19 for the content/style losses: imagenet (default; Keras downloads and caches it), PATH to the "
     "no-top weights file for offline machines, or random (smoke tests only)"
@@ -42,6 +42,8 @@ CONFIG_FIELDS = {
     "clipnorm": "clipnorm",
     "d_channels": "d_ch",
     "d_layers": "d_layers",
+    "colour_offset": "colour_offset",
+    "flip": "flip",
 }
 WEIGHT_FIELDS = {
     "adv_weight": "g_adv",
@@ -51,12 +53,11 @@ WEIGHT_FIELDS = {
     "colour_weight": "colour",
     "tv_weight": "tv",
 }
-# What --resume may change: the length of the run and where its files are.
-RESUMABLE_CHANGES = {"epochs", "data_dir", "photos_dir", "val_photos_dir", "vgg_weights"}
 
 
 def add_parsers(subparsers) -> None:
-    for arch, (what, recipe) in ARCHITECTURES.items():
+    for arch in GENERATOR_ARCHITECTURES:
+        what, recipe = DESCRIPTIONS[arch], DEFAULT_RECIPES[arch]
         parser = subparsers.add_parser(
             arch,
             help=f"train {what} on your own style",
@@ -90,14 +91,9 @@ def add_parsers(subparsers) -> None:
 
 
 def _given(args) -> dict:
-    """Config field -> value for every option given on the command line."""
+    """Config field -> value for every option given on the command line (``w_NAME``: a loss weight)."""
     values = given_fields(args, CONFIG_FIELDS)
-    for dest, field in WEIGHT_FIELDS.items():
-        if getattr(args, dest) is not None:
-            values[f"w_{field}"] = getattr(args, dest)
-    for flag in ("colour_offset", "flip"):
-        if getattr(args, flag) is not None:
-            values[flag] = getattr(args, flag)
+    values.update({f"w_{field}": value for field, value in given_fields(args, WEIGHT_FIELDS).items()})
     return values
 
 
@@ -109,35 +105,20 @@ def _new_config(args):
     if not args.data or not args.photos:
         raise AnimeGANError("--data DATA_DIR and --photos PHOTOS are required (or --resume an existing run)")
     recipe = load_recipe(args.recipe or args.default_recipe)
-    if recipe.get("family", "animegan") != "animegan":
-        raise AnimeGANError(f"recipe {recipe['name']!r} is for {recipe.get('family')}, not AnimeGAN")
     if recipe.get("arch") not in (None, args.arch):
         report(f"animegan: note: recipe {recipe['name']} was made for {recipe['arch']}; using its values for {args.arch}")
     return AnimeGANConfig.from_recipe(args.arch, recipe, **_given(args))
 
 
 def _resumed_config(args):
-    from pathlib import Path
-
-    from animegan.errors import AnimeGANError
     from animegan.training.animegan import AnimeGANConfig
-    from animegan.training.fit import load_run_config
+    from animegan.training.recipes import recipe_name
+    from animegan.training.resume import resumed_config, saved_config
 
-    saved = load_run_config(Path(args.out))
-    saved_arch = saved.get("config", {}).get("arch") if saved.get("family") == "animegan" else saved.get("family")
-    if saved_arch != args.arch:
-        raise AnimeGANError(f"{args.out} holds a {saved_arch} run, not {args.arch}")
-    config = AnimeGANConfig.from_dict(saved["config"])
-    if args.recipe and args.recipe != config.recipe:
-        raise AnimeGANError(f"--resume continues the saved run, made with recipe {config.recipe!r}")
     given = _given(args)
-    weights = {k[2:]: given.pop(k) for k in list(given) if k.startswith("w_")}
-    weight_conflicts = [
-        f"{name} weight={value!r} (the run has {getattr(config.weights, name)!r})"
-        for name, value in weights.items()
-        if value != getattr(config.weights, name)
-    ]
-    return resumed(config, given, RESUMABLE_CHANGES, weight_conflicts)
+    if args.recipe:
+        given["recipe"] = recipe_name(args.recipe)
+    return resumed_config(saved_config(args.out, args.arch, AnimeGANConfig), given, args.out, report)
 
 
 def run(args) -> int:

@@ -1,17 +1,15 @@
 """``animegan train distill --pairs PAIRS_DIR --out RUN_DIR``: paired (photo, target) training.
 
 PAIRS_DIR is what ``animegan make-pairs`` writes (photos/NAME.png, targets/NAME.png). ``--resume``
-reloads RUN_DIR/config.json: only ``--epochs`` (to extend the run) and moved paths may differ.
+reloads RUN_DIR/config.json; what may differ is ``animegan.training.resume``'s rule (the length, moved
+paths and the learning rates).
 """
 
 from __future__ import annotations
 
-
+from animegan.choices import GAN_LOSSES, GENERATOR_ARCHITECTURES, NORMS, UPSAMPLE_MODES
 from animegan.cli.arguments import non_negative_float, positive_float, positive_int
-from animegan.cli.train import add_common_options, fit_options, given_fields, report, resumed, saved_config
-
-ARCHITECTURES = ("animegan-v2", "animegan-v1")  # animegan.training.distill.ARCHITECTURES (kept here: --help stays fast)
-GAN_LOSSES = ("lsgan", "hinge", "gan")  # animegan.losses.GAN_LOSSES
+from animegan.cli.train import add_common_options, fit_options, given_fields, report
 
 # CLI option (argparse dest) -> DistillConfig field; None means "not given".
 CONFIG_FIELDS = {
@@ -34,13 +32,9 @@ CONFIG_FIELDS = {
     "seed": "seed",
     "flip": "flip",
 }
-# What --resume may change: the length of the run and where its files are.
-RESUMABLE_CHANGES = {"epochs", "pairs_dir", "val_photos_dir"}
 
 
 def add_parsers(subparsers) -> None:
-    from animegan.choices import NORMS, UPSAMPLE_MODES
-
     parser = subparsers.add_parser(
         "distill",
         help="train a generator on (photo, target) pairs (distil a filter)",
@@ -52,7 +46,7 @@ def add_parsers(subparsers) -> None:
     data.add_argument("--pairs", metavar="PAIRS_DIR", help="photos/ and targets/ with the same file names")
     data.add_argument("--no-flip", dest="flip", action="store_false", default=None, help="no random flips")
     model = parser.add_argument_group("model and losses")
-    model.add_argument("--arch", choices=ARCHITECTURES, help="generator architecture (default animegan-v2)")
+    model.add_argument("--arch", choices=GENERATOR_ARCHITECTURES, help="generator architecture (default animegan-v2)")
     model.add_argument(
         "--width", type=positive_float, help="channel multiplier of animegan-v2 (default 1.0: the official net)"
     )
@@ -73,16 +67,16 @@ def add_parsers(subparsers) -> None:
 
 
 def _config(args):
-
     from animegan.errors import AnimeGANError
     from animegan.training.distill import DistillConfig
+    from animegan.training.resume import resumed_config, saved_config
 
     given = given_fields(args, CONFIG_FIELDS)
     if not args.resume:
         if not args.pairs:
             raise AnimeGANError("--pairs PAIRS_DIR is required (or --resume an existing run)")
         return DistillConfig(**given).validated()
-    return resumed(saved_config(args, "distill", DistillConfig), given, RESUMABLE_CHANGES)
+    return resumed_config(saved_config(args.out, "distill", DistillConfig), given, args.out, report)
 
 
 def run(args) -> int:

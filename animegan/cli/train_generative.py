@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import math
 
-from animegan.choices import NORMS
+from animegan.choices import NORMS, RECONSTRUCTION_LOSSES
 from animegan.cli.arguments import non_negative_float, positive_int
 from animegan.cli.train import add_common_options, fit_options, report
-
-RECONSTRUCTION_CHOICES = ("l1", "mse", "bce")  # animegan.losses.reconstruction.RECONSTRUCTION_LOSSES
 DEFAULTS = {"epochs": 20, "batch_size": 16, "seed": 0, "image_size": 64}
 
 
@@ -66,7 +64,7 @@ def add_parsers(subparsers) -> None:
     model.add_argument("--base-width", type=positive_int, default=32, help="channels of the first conv (default 32)")
     model.add_argument("--max-width", type=positive_int, default=256, help="widest feature map (default 256)")
     model.add_argument("--norm", choices=NORMS, default="none", help="normalization (default none)")
-    model.add_argument("--recon", choices=RECONSTRUCTION_CHOICES, default="mse", help="reconstruction (default mse)")
+    model.add_argument("--recon", choices=RECONSTRUCTION_LOSSES, default="mse", help="reconstruction (default mse)")
     model.add_argument("--beta", type=non_negative_float, default=1.0, help="KL weight (default 1)")
     model.add_argument("--beta-warmup-steps", type=int, default=0, help="ramp beta up from 0 over N steps (default 0)")
     vae.set_defaults(run=run)
@@ -123,31 +121,24 @@ def _settings(args) -> dict:
 def run(args) -> int:
     from pathlib import Path
 
-    from animegan.data.dataset import scan_image_folder
     from animegan.errors import AnimeGANError
-    from animegan.training.fit import check_options, check_run_dir, fit, load_run_config, save_run_config, summary_lines
+    from animegan.training.fit import check_options, check_run_dir, fit, save_run_config, summary_lines
+    from animegan.training.scans import scan_images
 
     run_dir = Path(args.out)
-    if args.resume:
-        settings = load_run_config(run_dir)
-        if settings.get("family") != args.family:
-            raise AnimeGANError(f"{run_dir} is a {settings.get('family')} run, not {args.family}")
-    else:
-        settings = _settings(args)
+    settings = _resumed_settings(args) if args.resume else _settings(args)
     if args.epochs is not None:
         settings["epochs"] = args.epochs  # a resumed run may be extended
-    folder = scan_image_folder(args.images, "training images")
-    for path, reason in folder.skipped:
-        report(f"animegan: warning: skipping {path}: {reason}")
+    options = fit_options(args, settings["epochs"], settings["seed"])
+    check_options(options)  # before the scan: a multi-worker run joins its cluster before any TensorFlow op
+    paths = scan_images(args.images, "training images", report)
     batch_size = settings["batch_size"]
-    steps = args.steps_per_epoch or settings.get("steps_per_epoch") or max(1, math.ceil(len(folder.paths) / batch_size))
+    steps = args.steps_per_epoch or settings.get("steps_per_epoch") or max(1, math.ceil(len(paths) / batch_size))
     settings["steps_per_epoch"] = steps
     try:
-        task = _task(settings, folder.paths, steps, args.val_photos)
+        task = _task(settings, paths, steps, args.val_photos)
     except ValueError as error:  # a setting the dataclasses refuse
         raise AnimeGANError(str(error)) from None
-    options = fit_options(args, settings["epochs"], settings["seed"])
-    check_options(options)
     check_run_dir(run_dir, resume=args.resume)
     save_run_config(run_dir, settings)
     result = fit(task, options)
@@ -160,8 +151,27 @@ def run(args) -> int:
     return 0
 
 
+def _resumed_settings(args) -> dict:
+    """The saved settings; a --lr that differs takes effect and is kept in ``changes`` with its epoch."""
+    from animegan.training.resume import change_lines, saved_settings, setting_changes
+    from animegan.training.stylegan_lite import StyleGANLiteTraining
+    from animegan.training.vae import VAETraining
+
+    settings = saved_settings(args.out, args.family)
+    if args.lr is not None:
+        training = settings.setdefault("training", {})
+        default = (StyleGANLiteTraining if args.family == "stylegan-lite" else VAETraining)().learning_rate
+        before = {"learning_rate": training.get("learning_rate", default)}
+        changes = setting_changes(args.out, before, {"learning_rate": args.lr})
+        training["learning_rate"] = args.lr
+        settings["changes"] = [*settings.get("changes", []), *(change.to_dict() for change in changes)]
+        for line in change_lines(changes):
+            report(f"animegan: --resume changes {line}")
+    return settings
+
+
 def _task(settings: dict, paths, steps: int, val_photos: str | None = None):
-    from animegan.data.dataset import scan_image_folder
+    from animegan.training.scans import scan_images
 
     seed, batch_size = settings["seed"], settings["batch_size"]
     if settings["family"] == "stylegan-lite":
@@ -179,7 +189,7 @@ def _task(settings: dict, paths, steps: int, val_photos: str | None = None):
     from animegan.models.vae import VAEConfig
     from animegan.training.vae import VAETask, VAETraining
 
-    validation = tuple(scan_image_folder(val_photos, "validation photos").paths) if val_photos else None
+    validation = scan_images(val_photos, "validation photos", report) if val_photos else None
     return VAETask(
         paths, VAEConfig(**settings["model"]), VAETraining(**settings["training"]), batch_size, steps, seed, validation
     )

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from animegan.data.images import is_image_path, read_image, write_image
-from animegan.errors import AnimeGANError
+from animegan.errors import AnimeGANError, item_failure
 
 
 def cel_shade(
@@ -152,8 +152,9 @@ def make_pairs(
     """Writes ``out_dir/photos/NAME.png`` and ``out_dir/targets/NAME.png`` for every photo (recursive).
 
     Photos are centre-cropped to a square and resized to ``size``; the target is ``cel_shade`` of that
-    crop. Names are the relative path with '/' → '__'. Unreadable files are listed in the report and
-    skipped; ``progress`` (optional) is called once per input.
+    crop. Names are the relative path with '/' → '__'. A photo that fails (unreadable, or any unexpected
+    error) is listed in the report with a one-line reason and skipped; ``progress`` (optional) is called
+    once per input.
     """
     photo_dir, out_dir = Path(photo_dir), Path(out_dir)
     if not photo_dir.is_dir():
@@ -169,11 +170,12 @@ def make_pairs(
     for path, name in zip(paths, _pair_names(paths, photo_dir)):
         try:
             photo = center_crop_resize(read_image(path).rgb, size)
-        except AnimeGANError as error:
-            report.skipped.append((path, str(error)))
-        else:
+            target = cel_shade(photo, levels=levels)
+            write_image(out_dir / "targets" / name, target)  # first: a photo never lacks its target
             write_image(out_dir / "photos" / name, photo)
-            write_image(out_dir / "targets" / name, cel_shade(photo, levels=levels))
+        except Exception as error:  # one bad photo is one skipped line (--debug: its traceback)
+            report.skipped.append((path, item_failure(path, error)))
+        else:
             report.written.append(name)
         if progress is not None:
             progress(1)

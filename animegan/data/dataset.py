@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from animegan.data.image_checks import decode_image, image_problems
 from animegan.data.images import is_image_path, read_image
-from animegan.errors import AnimeGANError
+from animegan.errors import AnimeGANError, item_failure
 
 # What tf.io.decode_image reads (TIFF is not among them).
 TF_DECODABLE = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
@@ -33,34 +34,42 @@ class ImageFolder:
     skipped: tuple[tuple[Path, str], ...]
 
 
-def scan_image_folder(folder: str | os.PathLike[str], what: str = "images") -> ImageFolder:
-    """Image files under ``folder`` (recursive, sorted) that the pipeline can decode.
+def skipped_lines(folder: ImageFolder) -> list[str]:
+    """One line per file the scan left out, naming it and why."""
+    return [f"animegan: skipping {path}: {reason}" for path, reason in folder.skipped]
 
-    Each file's header is opened once (cheap) so a broken file is listed here rather than failing an
-    epoch later. Formats ``tf.io`` cannot decode (TIFF) are listed as skipped.
+
+def scan_image_folder(
+    folder: str | os.PathLike[str], what: str = "images", checks: str | os.PathLike[str] | None = None
+) -> ImageFolder:
+    """Image files under ``folder`` (recursive, sorted) that the training pipeline can decode.
+
+    Each file is decoded in full once, with the pipeline's own decoder, so a broken or truncated file
+    is listed here rather than failing an epoch later. Formats ``tf.io`` cannot decode (TIFF) are listed
+    as skipped. ``checks``: a JSON file that keeps each verdict keyed by path, size and modification
+    time, so a later scan decodes only new or changed files.
     """
-    from PIL import Image, UnidentifiedImageError
-
     folder = Path(folder)
     if not folder.is_dir():
         raise AnimeGANError(f"{what} folder not found: {folder}")
-    usable, skipped = [], []
+    to_check, skipped = [], []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         if not is_image_path(path):
             continue
         if path.suffix.lower() not in TF_DECODABLE:
             skipped.append((path, f"{path.suffix} is not supported for training (convert it to PNG or JPEG)"))
-            continue
-        try:
-            with Image.open(path) as img:
-                img.size  # noqa: B018  (parses the header)
-        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as error:
-            skipped.append((path, f"unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"))
-            continue
-        usable.append(path)
+        else:
+            to_check.append(path)
+    problems = image_problems(to_check, checks)
+    usable = []
+    for path in to_check:
+        if problems[path] is None:
+            usable.append(path)
+        else:
+            skipped.append((path, problems[path]))
     if not usable:
         raise AnimeGANError(f"no usable {what} in {folder}")
-    return ImageFolder(tuple(usable), tuple(skipped))
+    return ImageFolder(tuple(usable), tuple(sorted(skipped)))
 
 
 @dataclass(frozen=True)
@@ -93,12 +102,6 @@ def _epoch_order(tf, count: int, n: int, seed):
     passes = -(-count // n)
     keys = tf.random.stateless_uniform([passes, n], seed=seed)
     return tf.reshape(tf.argsort(keys, axis=1, stable=True), [-1])[:count]
-
-
-def _decode(tf, path):
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, dtype=tf.uint8, expand_animations=False)
-    image.set_shape([None, None, 3])
-    return tf.image.convert_image_dtype(image, tf.float32)
 
 
 def _random_crop(tf, image, size: int, scale_range, flip: bool, seed):
@@ -161,7 +164,7 @@ def training_dataset(
     def load(example):
         seed = _fold(tf, example["seed"], _AUGMENT_STREAM, example["index"])
         crop = {
-            name: _random_crop(tf, _decode(tf, example[name]), size, config.scale_range, config.flip, _fold(tf, seed, k))
+            name: _random_crop(tf, decode_image(tf, example[name]), size, config.scale_range, config.flip, _fold(tf, seed, k))
             for k, name in enumerate(_ORDER_STREAMS)
             if name in sources
         }
@@ -204,7 +207,7 @@ def paired_dataset(photos, targets, config: PipelineConfig, first_epoch: int, en
     def load(example):
         seed = _fold(tf, example["seed"], _AUGMENT_STREAM, example["index"])
         crop = {
-            name: _random_crop(tf, _decode(tf, example[name]), size, config.scale_range, config.flip, seed)
+            name: _random_crop(tf, decode_image(tf, example[name]), size, config.scale_range, config.flip, seed)
             for name in ("photo", "target")
         }
         return {name: image * 2.0 - 1.0 for name, image in crop.items()}
@@ -244,7 +247,8 @@ def validation_images(paths: list[Path] | tuple[Path, ...], size: int, count: in
             break
         try:
             images.append(center_crop_resize(read_image(path).rgb, size))
-        except AnimeGANError:
+        except Exception as error:  # one unreadable photo leaves the grid a row shorter
+            item_failure(path, error)
             continue
     if not images:
         raise AnimeGANError("no readable validation photos")

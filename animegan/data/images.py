@@ -2,12 +2,16 @@
 
 Pillow decodes almost everything but truncates 16-bit colour to 8 bits, so 16-bit RGB(A) PNG/TIFF files
 go through OpenCV instead. Every read or write problem becomes one `AnimeGANError` line naming the file.
+Before any pixel is decoded, ``check_declared_size`` refuses a file whose header declares more pixels
+than it can hold (a decompression bomb) or than ``MAX_PIXELS``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import struct
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,13 +69,16 @@ class LoadedImage:
     """A decoded image in display orientation.
 
     rgb: (H, W, 3) float32 in [0, 1]; alpha: (H, W) float32 in [0, 1] or None;
-    source_bit_depth: 8 or 16; mode: the file's Pillow mode ("RGB", "L", "RGBA", "CMYK", "I;16", "P", ...).
+    source_bit_depth: 8 or 16; mode: the file's Pillow mode ("RGB", "L", "RGBA", "CMYK", "I;16", "P", ...);
+    frames: how many frames or pages the file holds (animated GIF/PNG/WebP, multi-page TIFF); only the
+    first one is decoded.
     """
 
     rgb: np.ndarray
     alpha: np.ndarray | None
     source_bit_depth: int
     mode: str
+    frames: int = 1
 
 
 def is_image_path(path: str | os.PathLike[str]) -> bool:
@@ -87,15 +94,142 @@ def read_image(path: str | os.PathLike[str]) -> LoadedImage:
     if not path.exists():
         raise AnimeGANError(f"cannot read image {path}: no such file")
     try:
-        with Image.open(path) as img:
+        with open_lazily(path) as img:
+            check_declared_size(path, img)
             return _decode(path, img)
     except _DECODE_ERRORS as err:
         raise AnimeGANError(f"cannot read image {path}: {_reason(err)}") from err
 
 
+# The most pixels one image may declare: 2**30, about 32768 x 32768. Decoded as 8-bit RGBA it is 4 GiB
+# before any processing, and Pillow decodes a whole frame at once; every camera's photo and a
+# 20000 x 20000 (400 MP) picture are well below it. Larger ones (maps, gigapixel scans) need a streaming
+# decoder.
+MAX_PIXELS = 1 << 30
+
+# The most raw bytes one byte of a file can expand to. Deflate (PNG, TIFF) codes a 258-byte match in at
+# least 2 bits, 1032:1; LZW (TIFF) a string of at most 4096 bytes in a 12-bit code, 2731:1; PackBits 128
+# bytes in 2, 64:1; uncompressed data (BMP, TIFF) 1:1. A file that declares more raw bytes than its size
+# times this ratio cannot hold its picture. Formats and codecs without such a bound (WebP, GIF, RLE BMP,
+# CCITT/JPEG TIFF, arithmetic JPEG: a flat picture costs next to nothing) are limited by MAX_PIXELS only.
+_DEFLATE, _LZW, _PACKBITS, _RAW = 1032, 2731, 64, 1
+_TIFF_RATIOS = {
+    "raw": _RAW, "tiff_raw_16": _RAW, "packbits": _PACKBITS, "tiff_lzw": _LZW,
+    "tiff_adobe_deflate": _DEFLATE, "tiff_deflate": _DEFLATE,
+}  # fmt: skip
+_BMP_UNCOMPRESSED = (0, 3)  # BI_RGB, BI_BITFIELDS
+# A Huffman-coded JPEG spends at least one bit (a DC code) on every 8x8 block of each component it
+# codes, and a component covers at least 1/16 of the picture (sampling factors are 1 to 4 each way).
+_JPEG_PIXELS_PER_BYTE = 8 * 64 * 16
+_JPEG_ARITHMETIC_SOF = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+
+
+_PILLOW_DEFAULT_LIMIT = 1024 * 1024 * 1024 // 4 // 3  # Pillow's MAX_IMAGE_PIXELS as shipped (89 MP)
+
+
+def open_lazily(path: str | os.PathLike[str]) -> Image.Image:
+    """``Image.open``: the header is read, no pixel decoded yet. Follow it with ``check_declared_size``.
+
+    Pillow's own guard warns above 89 MP and refuses above 179 MP whatever the file, which would refuse
+    real 200 MP photos; ``check_declared_size`` is the guard here, so Pillow's limit, where it is still
+    Pillow's default, is raised to ``MAX_PIXELS`` (a limit a program set itself is kept), and Pillow's
+    warning between it and twice it is silenced: ``check_declared_size`` refuses those files.
+    """
+    if Image.MAX_IMAGE_PIXELS == _PILLOW_DEFAULT_LIMIT:
+        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except Image.DecompressionBombError as error:
+        raise AnimeGANError(f"refusing {path}: {_reason(error)}") from None
+
+
+def check_declared_size(path: str | os.PathLike[str], img: Image.Image) -> None:
+    """Refuses, before decoding, an image that declares more pixels than ``MAX_PIXELS`` or than its file holds.
+
+    ``img`` is the lazily opened file (``open_lazily``). The second rule catches decompression bombs,
+    a small file whose header declares a huge picture (a 20 KB PNG declaring 13000 x 13000 would make
+    the decoder allocate 500 MB and the model many GB): its raw size, at the bit depth the header
+    declares, is compared with the file size times the most its codec can expand (see the ratios
+    above). It only refuses files that cannot be valid, so any real photo passes whatever its size.
+    """
+    path = Path(path)
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise AnimeGANError(
+            f"refusing {path}: it declares {width}x{height} pixels, more than the {MAX_PIXELS:,} accepted"
+        )
+    least = _least_file_size(path, img)
+    size = path.stat().st_size
+    if least is not None and size < least:
+        raise AnimeGANError(
+            f"refusing {path}: a {size:,}-byte {img.format} file cannot hold the {width}x{height} pixels it "
+            f"declares (at least {math.ceil(least):,} bytes); it is damaged or a decompression bomb"
+        )
+
+
+def _least_file_size(path: Path, img: Image.Image) -> float | None:
+    """The fewest bytes a valid file of this format can hold the declared picture in; None: no bound."""
+    width, height = img.size
+    row = math.ceil(width * _bits_per_pixel(img) / 8)
+    compression = img.info.get("compression")
+    if img.format == "PNG":
+        return height * (row + 1) / _DEFLATE  # one filter byte per row
+    if img.format == "BMP" and compression in _BMP_UNCOMPRESSED:
+        return height * row / _RAW
+    if img.format == "TIFF" and compression in _TIFF_RATIOS:
+        return height * row / _TIFF_RATIOS[compression]
+    if img.format == "JPEG" and _jpeg_frame_marker(path) not in _JPEG_ARITHMETIC_SOF:
+        return width * height / _JPEG_PIXELS_PER_BYTE
+    return None
+
+
+def _bits_per_pixel(img: Image.Image) -> int:
+    """A lower bound of the bits the file stores per pixel, from the decoder's raw mode.
+
+    "1" is one bit; a raw mode with a bit count ("L;2", "P;4", "BGR;15", "RGB;16B") stores at least
+    that many bits per pixel; any other stores at least 8 bits per band of the image's mode.
+    """
+    rawmode = img.mode
+    if img.tile:
+        args = img.tile[0][3]
+        first = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(first, str):
+            rawmode = first
+    base, _, rest = rawmode.partition(";")
+    if base == "1":
+        return 1
+    digits = "".join(c for c in rest[:2] if c.isdigit())
+    if digits:
+        return int(digits)
+    return 8 * len(img.getbands())
+
+
+def _jpeg_frame_marker(path: Path) -> int | None:
+    """The JPEG's start-of-frame marker (0xC0..0xCF), which names its coding; None when not found."""
+    with open(path, "rb") as f:
+        if f.read(2) != b"\xff\xd8":
+            return None
+        while len(head := f.read(4)) == 4 and head[0] == 0xFF:
+            marker = head[1]
+            if marker == 0xFF:  # fill byte before a marker
+                f.seek(-3, os.SEEK_CUR)
+            elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # not DHT, JPG, DAC
+                return marker
+            else:
+                f.seek(int.from_bytes(head[2:], "big") - 2, os.SEEK_CUR)
+    return None
+
+
+def _frame_count(img: Image.Image) -> int:
+    return int(getattr(img, "n_frames", 1) or 1)
+
+
 def _decode(path: Path, img: Image.Image) -> LoadedImage:
     mode = img.mode
     sixteen_bit_colour = _is_16bit_colour(img)  # must be asked before load(), which drops img.tile
+    frames = _frame_count(img)
     img.load()
     if sixteen_bit_colour:
         rgb, alpha = _read_with_cv2(path)
@@ -106,7 +240,7 @@ def _decode(path: Path, img: Image.Image) -> LoadedImage:
     if orient is not None:
         rgb = np.ascontiguousarray(orient(rgb))
         alpha = None if alpha is None else np.ascontiguousarray(orient(alpha))
-    return LoadedImage(rgb=rgb, alpha=alpha, source_bit_depth=depth, mode=mode)
+    return LoadedImage(rgb=rgb, alpha=alpha, source_bit_depth=depth, mode=mode, frames=frames)
 
 
 def _is_16bit_colour(img: Image.Image) -> bool:

@@ -24,9 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from animegan.data.images import is_image_path, read_image, write_image
 from animegan.atomic import write_text
-from animegan.errors import AnimeGANError
+from animegan.data.images import is_image_path, read_image, write_image
+from animegan.errors import AnimeGANError, item_failure
 
 CANNY_THRESHOLDS = (100, 200)
 KERNEL_SIZE = 5
@@ -128,7 +128,8 @@ def prepare_style_dataset(
 ) -> PrepareReport:
     """Build ``out_dir/{style,smooth}`` and ``out_dir/data_mean.json`` from the images in ``style_dir``.
 
-    Unreadable images are skipped and listed in the report; none readable at all is an error.
+    An image that fails (unreadable, or any unexpected error) is skipped and listed in the report with
+    a one-line reason, and the others are still prepared; none prepared at all is an error.
     """
     style_dir, out_dir = Path(style_dir), Path(out_dir)
     if size < 8:
@@ -145,8 +146,8 @@ def prepare_style_dataset(
     def work(job: tuple[Path, str]):
         try:
             return _prepare_one(job[0], job[1], out_dir, size)
-        except AnimeGANError as error:
-            return error
+        except Exception as error:  # one bad image is one skipped line (--debug: its traceback)
+            return AnimeGANError(item_failure(job[0], error))
         finally:
             if progress is not None:
                 progress()
@@ -163,7 +164,7 @@ def prepare_style_dataset(
             written.append(result[0])
             means.append(result[1])
     if not written:
-        raise AnimeGANError(f"none of the {len(paths)} images in {style_dir} could be read")
+        raise AnimeGANError(f"none of the {len(paths)} images in {style_dir} could be read ({skipped[0][1]})")
 
     data_mean = data_mean_from_channel_means(np.stack(means))
     mean_path = out_dir / DATA_MEAN_FILE

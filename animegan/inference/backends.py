@@ -9,6 +9,7 @@ pull in TensorFlow.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -30,6 +31,7 @@ class KerasBackend:
     name = "keras"
 
     def __init__(self, path: Path):
+        check_keras_archive(path)  # before the imports: a damaged file is refused in a blink
         import keras
         import tensorflow as tf
 
@@ -37,8 +39,8 @@ class KerasBackend:
 
         try:
             self.model = keras.saving.load_model(path, compile=False)
-        except (ValueError, TypeError, OSError) as error:
-            raise AnimeGANError(f"cannot load Keras model {path}: {str(error).splitlines()[0]}") from None
+        except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
+            raise AnimeGANError(f"cannot load Keras model {path}: {_first_line(error)}") from None
         inputs = getattr(self.model, "inputs", None)
         if not inputs or len(inputs[0].shape) != 4:
             raise AnimeGANError(f"{path} is not a photo-to-picture generator: its input is not an image batch")
@@ -51,6 +53,44 @@ class KerasBackend:
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         return self._run(np.asarray(batch, np.float32)).numpy()
+
+
+# What every .keras archive holds (keras.src.saving.saving_lib writes these names).
+_KERAS_MEMBERS = ("config.json", "metadata.json")
+# Unpacked, the largest generator here is a few hundred MB; an archive declaring more is not one of
+# them (zipfile never inflates a member past its declared size, so this bounds the CRC pass too).
+_KERAS_MAX_UNPACKED = 2 << 30
+
+
+def check_keras_archive(path: Path) -> None:
+    """Refuses, in one line, a ``.keras`` file that is not a complete, undamaged Keras archive.
+
+    Keras reports a file that is not a zip as "File not found" and a damaged member as a ``BadZipFile``
+    traceback from h5py; every member's CRC is checked here first (a read of the file, no unpacking to
+    disk), after its declared sizes, so that a deflate bomb is refused without inflating it.
+    """
+    what = f"cannot load Keras model {path}: the file is corrupt or not a .keras archive"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(member.file_size for member in archive.infolist())
+            if unpacked > _KERAS_MAX_UNPACKED:
+                raise AnimeGANError(f"{what} (it declares {unpacked:,} bytes unpacked)")
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as error:
+        raise AnimeGANError(f"{what} ({_first_line(error)})") from None
+    except OSError as error:
+        raise AnimeGANError(f"cannot load Keras model {path}: {error.strerror or error}") from None
+    if damaged is not None:
+        raise AnimeGANError(f"{what} (its member {damaged} is damaged: CRC mismatch)")
+    missing = [name for name in _KERAS_MEMBERS if name not in names]
+    if missing:
+        raise AnimeGANError(f"{what} (it has no {', '.join(missing)})")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _is_keras(path: Path) -> bool:

@@ -23,29 +23,47 @@ from animegan.errors import AnimeGANError
 ModelFn = Callable[[np.ndarray], np.ndarray]
 
 
-def pad_to_multiple(img: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
-    """Pad bottom and right so H and W are multiples of `multiple`; returns (padded, (h, w)).
+# The networks reflect-pad inside (3x3 convolutions by 1, 7x7 stems by 3), and reflection needs more
+# pixels than the pad: at stride s the bottleneck sees H/s x W/s, and AnimeGAN v1, v2 and CycleGAN all
+# fail below 2 there (MIRROR_PAD in TFLite, InvalidArgumentError in TensorFlow). Smaller images are padded
+# up so that the bottleneck is at least MIN_BOTTLENECK wide, which also covers a 7x7 reflection there.
+MIN_BOTTLENECK = 4
 
-    Reflect padding (the edge pixel is not repeated); an axis too short to reflect that far, such as
-    one pixel wide, is edge-padded instead.
+
+def min_side(stride: int) -> int:
+    """The smallest H or W a model of this stride is run on; smaller images are padded up to it."""
+    return MIN_BOTTLENECK * stride
+
+
+def padded_length(length: int, multiple: int, minimum: int = 0) -> int:
+    """``length`` rounded up to a multiple of ``multiple``, and to at least ``minimum``."""
+    return max(length, minimum) + (-max(length, minimum) % multiple)
+
+
+def pad_to_multiple(img: np.ndarray, multiple: int, minimum: int = 0) -> tuple[np.ndarray, tuple[int, int]]:
+    """Pad bottom and right so H and W are multiples of `multiple` (and at least `minimum`).
+
+    Returns (padded, (h, w)). Reflect padding (the edge pixel is not repeated); where the pad is longer
+    than the image the reflection repeats (numpy's "reflect"), and a one-pixel axis is edge-padded.
     """
     if multiple < 1:
         raise ValueError(f"multiple must be >= 1, got {multiple}")
     h, w = img.shape[:2]
-    padded = img
-    for axis, size in ((0, h), (1, w)):
-        extra = -size % multiple
-        if extra:
-            widths = [(0, 0)] * img.ndim
-            widths[axis] = (0, extra)
-            padded = np.pad(padded, widths, mode="reflect" if extra < size else "edge")
-    return padded, (h, w)
+    widths = [(0, 0)] * img.ndim
+    widths[0] = (0, padded_length(h, multiple, minimum) - h)
+    widths[1] = (0, padded_length(w, multiple, minimum) - w)
+    if widths[0][1] == 0 and widths[1][1] == 0:
+        return img, (h, w)
+    return np.pad(img, widths, mode="reflect"), (h, w)
 
 
 def run_whole(fn: ModelFn, img: np.ndarray, stride: int = 4) -> np.ndarray:
-    """Run `fn` on the whole image (H, W, C) in one call: pad to `stride`, run, crop back to (H, W)."""
+    """Run `fn` on the whole image (H, W, C) in one call: pad to `stride`, run, crop back to (H, W).
+
+    An image smaller than ``min_side(stride)`` is padded up to it first.
+    """
     img = _as_image(img)
-    padded, (h, w) = pad_to_multiple(img, stride)
+    padded, (h, w) = pad_to_multiple(img, stride, min_side(stride))
     out = _call(fn, padded[None])[0]
     return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
 
@@ -73,7 +91,7 @@ def run_tiled(
         if progress is not None:
             progress(1)
         return out
-    padded, _ = pad_to_multiple(img, stride)
+    padded, _ = pad_to_multiple(img, stride, min_side(stride))
     rows = _plan_axis(padded.shape[0], tile, overlap, stride)
     cols = _plan_axis(padded.shape[1], tile, overlap, stride)
     # float64 so that blending identical tile outputs gives back exactly the float32 values.
@@ -99,8 +117,8 @@ def count_tiles(height: int, width: int, tile: int = 512, overlap: int = 32, str
     _check_tiling(tile, overlap, stride, 1)
     if height <= tile and width <= tile:
         return 1
-    rows = _tile_starts(height + (-height % stride), tile, overlap, stride)
-    cols = _tile_starts(width + (-width % stride), tile, overlap, stride)
+    rows = _tile_starts(padded_length(height, stride, min_side(stride)), tile, overlap, stride)
+    cols = _tile_starts(padded_length(width, stride, min_side(stride)), tile, overlap, stride)
     return len(rows) * len(cols)
 
 

@@ -27,9 +27,9 @@ import numpy as np
 from animegan.atomic import replacing
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import Backend
-from animegan.inference.inputs import Job
-from animegan.inference.photos import Summary
-from animegan.inference.tiles import pad_to_multiple
+from animegan.inference.batch import Summary, failure_line, remove_stale_temporaries
+from animegan.inference.inputs import Job, OutputGuard
+from animegan.inference.tiles import min_side, pad_to_multiple, padded_length
 from animegan.inference.video_pipeline import Chunk, run_pipeline
 from animegan.inference.video_read import VideoReader
 from animegan.inference.video_write import EncodeOptions, VideoWriter
@@ -91,7 +91,7 @@ class FramePlan:
             interpolation="AREA" if scaled else None,
             src_color_range=frame.color_range or None,
         )
-        padded, _ = pad_to_multiple(rgb, self.stride)
+        padded, _ = pad_to_multiple(rgb, self.stride, min_side(self.stride))
         np.take(_TO_MODEL, padded, out=out)
 
     def from_model(self, output: np.ndarray) -> list[np.ndarray]:
@@ -106,9 +106,10 @@ class FramePlan:
 
     @property
     def padded_shape(self) -> tuple[int, int, int]:
+        least = min_side(self.stride)
         return (
-            self.work_height + (-self.work_height % self.stride),
-            self.work_width + (-self.work_width % self.stride),
+            padded_length(self.work_height, self.stride, least),
+            padded_length(self.work_width, self.stride, least),
             3,
         )
 
@@ -164,23 +165,38 @@ def stylize_videos(
     options: VideoOptions,
     report: Callable[[str], None] = print,
     progress: ProgressFactory | None = None,
+    *,
+    debug: bool = False,
 ) -> Summary:
     """Each video in turn; a failure is reported in one line and the next one still runs.
 
     A truncated or damaged video is stylized as far as it can be read: its output is kept (written)
-    and the problem is reported (failed), so the run still ends non-zero.
+    and the problem is reported (failed), so the run still ends non-zero. An unexpected error (a bug,
+    or a library failing on a strange file) fails that video only; ``debug`` raises it instead, with
+    its traceback. No output is ever an input of the run (``OutputGuard``).
     """
+    jobs = list(jobs)
+    guard = OutputGuard(jobs)
+    remove_stale_temporaries(jobs, report)
     summary = Summary()
     for job in jobs:
+        refusal = guard.refusal(job)
+        if refusal is not None:
+            summary.failed.append((job.source, refusal))
+            report(f"error: {refusal}")
+            continue
         if job.output.exists() and not options.overwrite:
             summary.skipped.append(job.output)
             report(f"skipped {job.source}: {job.output} exists (use --overwrite)")
             continue
         try:
             result = stylize_video(backend, job, options, note=report, progress=progress)
-        except AnimeGANError as error:
-            summary.failed.append((job.source, str(error)))
-            report(f"error: {error}")
+        except Exception as error:
+            if debug and not isinstance(error, AnimeGANError):
+                raise
+            line = failure_line(job, error)
+            summary.failed.append((job.source, line))
+            report(f"error: {line}")
             continue
         summary.written.append(result.output)
         if result.problem:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from keras import ops
 
-GAN_LOSSES = ("lsgan", "hinge", "gan")
+from animegan.choices import GAN_LOSSES
 
 # Order of the discriminator terms and of the weights that go with them.
 DISCRIMINATOR_TERMS = ("real", "fake", "gray", "smooth")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keras import ops
 
-RECONSTRUCTION_LOSSES = ("l1", "mse", "bce")
+from animegan.choices import RECONSTRUCTION_LOSSES
 _EPSILON = 1e-6
 
 

@@ -12,7 +12,7 @@ for its toRGB (which the next block's first conv shares).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import keras
 from keras import ops
@@ -29,10 +29,11 @@ from animegan.layers.modulated import (
     ScaledLeakyReLU,
 )
 from animegan.layers.serialization import register
+from animegan.models.configured import ConfiguredModel, DictConfig
 
 
 @dataclass(frozen=True)
-class StyleGANLiteConfig:
+class StyleGANLiteConfig(DictConfig):
     """Sizes and widths of StyleGAN-lite.
 
     Feature maps at resolution r have ``clip(channel_base // r, channel_min, channel_max)`` channels.
@@ -66,19 +67,6 @@ class StyleGANLiteConfig:
 
     def channels(self, resolution: int) -> int:
         return max(self.channel_min, min(self.channel_base // resolution, self.channel_max))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> StyleGANLiteConfig:
-        return cls(**data)
-
-
-def _as_config(config) -> StyleGANLiteConfig:
-    if isinstance(config, StyleGANLiteConfig):
-        return config
-    return StyleGANLiteConfig.from_dict(config or {})
 
 
 @register
@@ -141,24 +129,19 @@ class Truncation(keras.layers.Layer):
         return {**super().get_config(), "num_ws": self.num_ws, "psi": self.psi, "cutoff": self.cutoff}
 
 
-class _ConfiguredModel(keras.Model):
-    """A functional model whose only argument is a ``StyleGANLiteConfig`` (stored as a dict)."""
+class _StyleGANLiteModel(ConfiguredModel, keras.Model):
+    """A functional model whose only argument is a ``StyleGANLiteConfig``."""
 
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "config": self.config.to_dict()}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+    config_class = StyleGANLiteConfig
 
 
 @register
-class MappingNetwork(_ConfiguredModel):
+class MappingNetwork(_StyleGANLiteModel):
     """z -> pixel norm -> ``mapping_layers`` equalized dense layers (lr multiplier) -> w."""
 
     def __init__(self, config=None, **kwargs):
         # === Config ===
-        config = _as_config(config)
+        config = self.as_config(config)
         # === Layers and Functional Model ===
         z = keras.Input(shape=(config.z_dim,), name="z")
         x = PixelNorm(name="pixel_norm")(z)
@@ -172,12 +155,12 @@ class MappingNetwork(_ConfiguredModel):
 
 
 @register
-class SynthesisNetwork(_ConfiguredModel):
+class SynthesisNetwork(_StyleGANLiteModel):
     """ws (B, num_ws, w_dim) -> image (B, R, R, 3), about [-1, 1] (linear output, float32)."""
 
     def __init__(self, config=None, **kwargs):
         # === Config ===
-        config = _as_config(config)
+        config = self.as_config(config)
         # === Layers and Functional Model ===
         ws = keras.Input(shape=(config.num_ws, config.w_dim), name="ws")
         latent = [SelectLatent(i, name=f"w{i}")(ws) for i in range(config.num_ws)]
@@ -211,7 +194,7 @@ class SynthesisNetwork(_ConfiguredModel):
 
 
 @register
-class StyleGANLiteGenerator(_ConfiguredModel):
+class StyleGANLiteGenerator(_StyleGANLiteModel):
     """z (B, z_dim) -> image (B, R, R, 3): a plain functional model (mapping, truncation, synthesis).
 
     ``truncation_psi`` < 1 (and ``truncation_cutoff``) are fixed in the graph, so the model exports with
@@ -220,7 +203,7 @@ class StyleGANLiteGenerator(_ConfiguredModel):
 
     def __init__(self, config=None, truncation_psi: float = 1.0, truncation_cutoff: int | None = None, **kwargs):
         # === Config ===
-        config = _as_config(config)
+        config = self.as_config(config)
         # === Layers ===
         mapping = MappingNetwork(config)
         truncation = Truncation(config.num_ws, truncation_psi, truncation_cutoff, name="truncation")
@@ -277,12 +260,12 @@ class MinibatchStdDev(keras.layers.Layer):
 
 
 @register
-class StyleGANLiteDiscriminator(_ConfiguredModel):
+class StyleGANLiteDiscriminator(_StyleGANLiteModel):
     """StyleGAN2's residual discriminator: image (B, R, R, 3) -> one real/fake logit per image."""
 
     def __init__(self, config=None, **kwargs):
         # === Config ===
-        config = _as_config(config)
+        config = self.as_config(config)
         # === Layers and Functional Model ===
         image = keras.Input(shape=(config.resolution, config.resolution, 3), name="image")
         x = EqualizedConv2D(config.channels(config.resolution), 1, activation="lrelu", name="from_rgb")(image)

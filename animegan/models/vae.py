@@ -7,7 +7,7 @@ the size down to 4x4 and the decoder doubles it back, so ``image_size`` is a pow
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import keras
 from keras import ops
@@ -16,10 +16,11 @@ from animegan.errors import AnimeGANError
 from animegan.layers.norms import check_norm, make_norm
 from animegan.layers.serialization import register
 from animegan.losses.reconstruction import RECONSTRUCTION_LOSSES
+from animegan.models.configured import ConfiguredModel, DictConfig
 
 
 @dataclass(frozen=True)
-class VAEConfig:
+class VAEConfig(DictConfig):
     """Sizes of the VAE; stage i (from the image side) has min(base_width * 2**i, max_width) channels."""
 
     image_size: int = 64
@@ -47,17 +48,6 @@ class VAEConfig:
     def width(self, stage: int) -> int:
         return min(self.base_width * 2**stage, self.max_width)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> VAEConfig:
-        return cls(**data)
-
-
-def _as_config(config) -> VAEConfig:
-    return config if isinstance(config, VAEConfig) else VAEConfig.from_dict(config or {})
-
 
 @register
 class ReparameterizedSampling(keras.layers.Layer):
@@ -80,13 +70,10 @@ class ReparameterizedSampling(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
-class _ConfiguredModel(keras.Model):
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "config": self.config.to_dict()}
+class _VAENetwork(ConfiguredModel, keras.Model):
+    """A functional VAE network whose only argument is a ``VAEConfig``."""
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+    config_class = VAEConfig
 
 
 def _conv_norm_lrelu(x, filters: int, strides: int, norm: str, name: str):
@@ -96,11 +83,11 @@ def _conv_norm_lrelu(x, filters: int, strides: int, norm: str, name: str):
 
 
 @register
-class VAEEncoder(_ConfiguredModel):
+class VAEEncoder(_VAENetwork):
     """image (B, S, S, 3) -> [mean (B, latent_dim), log_var (B, latent_dim)]."""
 
     def __init__(self, config=None, **kwargs):
-        config = _as_config(config)
+        config = self.as_config(config)
         image = keras.Input(shape=(config.image_size, config.image_size, 3), name="image")
         x = image
         for stage in range(config.stages):
@@ -114,11 +101,11 @@ class VAEEncoder(_ConfiguredModel):
 
 
 @register
-class VAEDecoder(_ConfiguredModel):
+class VAEDecoder(_VAENetwork):
     """latent (B, latent_dim) -> image (B, S, S, 3) in [-1, 1]."""
 
     def __init__(self, config=None, **kwargs):
-        config = _as_config(config)
+        config = self.as_config(config)
         latent = keras.Input(shape=(config.latent_dim,), name="latent")
         top = config.width(config.stages - 1) if config.stages else config.base_width
         x = keras.layers.Dense(4 * 4 * top, name="project")(latent)
@@ -136,14 +123,16 @@ class VAEDecoder(_ConfiguredModel):
 
 
 @register
-class ConvVAE(keras.Model):
+class ConvVAE(ConfiguredModel, keras.Model):
     """Encoder, sampling layer and decoder. ``call(x)`` reconstructs: sampled z when training, the mean otherwise."""
+
+    config_class = VAEConfig
 
     def __init__(self, config=None, seed: int | None = None, **kwargs):
         kwargs.setdefault("name", "conv_vae")
         super().__init__(**kwargs)
         # === Config ===
-        self.config = _as_config(config)
+        self.config = self.as_config(config)
         self.seed = seed
         # === Layers ===
         self.encoder = VAEEncoder(self.config)
@@ -163,8 +152,4 @@ class ConvVAE(keras.Model):
         return self.decode(latent, training=training)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "config": self.config.to_dict(), "seed": self.seed}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        return {**super().get_config(), "seed": self.seed}

@@ -11,15 +11,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from animegan.choices import GAN_LOSSES, GENERATOR_ARCHITECTURES
 from animegan.errors import AnimeGANError
 from animegan.losses import (
-    GAN_LOSSES,
     colour_loss,
     content_loss,
     discriminator_terms,
@@ -28,10 +28,10 @@ from animegan.losses import (
     total_variation_loss,
 )
 from animegan.training.base import GANTrainer, adam, wrap_for_policy
-from animegan.training.run_config import RunConfig, steps_per_epoch
+from animegan.training.image_task import ImageToImageTask
+from animegan.training.run_config import RunConfig
 
-ARCHITECTURES = ("animegan-v1", "animegan-v2")
-DEFAULT_RECIPES = {"animegan-v1": "animegan-v1", "animegan-v2": "hayao"}
+ARCHITECTURES = GENERATOR_ARCHITECTURES  # the generators AnimeGAN trains
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,11 @@ class AnimeGANTrainer(GANTrainer):
 
 @dataclass(frozen=True)
 class AnimeGANConfig(RunConfig):
-    """Everything an AnimeGAN run depends on; saved as RUN_DIR/config.json and reloaded by --resume."""
+    """Everything an AnimeGAN run depends on; saved as RUN_DIR/config.json and reloaded by --resume.
+
+    A recipe's keys are these field names (``[weights]`` fills ``LossWeights``); ``w_NAME`` stands for
+    ``weights.NAME`` in overrides and in what ``--resume`` compares.
+    """
 
     arch: str
     data_dir: str
@@ -198,89 +202,52 @@ class AnimeGANConfig(RunConfig):
     seed: int = 0
     val_count: int = 4
 
+    RESUMABLE: ClassVar[frozenset[str]] = frozenset(
+        {"epochs", "data_dir", "photos_dir", "val_photos_dir", "vgg_weights"}
+    )
+    TUNABLE: ClassVar[tuple[str, ...]] = ("init_lr", "g_lr", "d_lr", "clipnorm")
+
     @classmethod
     def from_recipe(cls, arch: str, recipe: dict, **overrides) -> AnimeGANConfig:
-        """The recipe's values, then every override that is not None."""
-        schedule, optimizer = recipe.get("schedule", {}), recipe.get("optimizer", {})
-        loss, data, disc = recipe.get("loss", {}), recipe.get("data", {}), recipe.get("discriminator", {})
-        if schedule.get("training_rate", 1) != 1:
-            raise AnimeGANError("recipe training_rate other than 1 (G:D updates) is not supported")
-        defaults = LossWeights()
-        weights = LossWeights(
-            g_adv=float(loss.get("g_adv", defaults.g_adv)),
-            d_adv=float(loss.get("d_adv", defaults.d_adv)),
-            content=float(loss.get("content", defaults.content)),
-            style=float(loss.get("style", defaults.style)),
-            colour=float(loss.get("colour", defaults.colour)),
-            tv=float(loss.get("tv", defaults.tv)),
-            d_terms=tuple(
-                float(loss.get(f"d_{k}", v)) for k, v in zip(("real", "fake", "gray", "smooth"), defaults.d_terms)
-            ),
-        )
-        values = {
-            "arch": arch,
-            "recipe": recipe.get("name", ""),
-            "epochs": int(schedule.get("epochs", cls.epochs)),
-            "init_epochs": int(schedule.get("init_epochs", cls.init_epochs)),
-            "batch_size": int(schedule.get("batch_size", cls.batch_size)),
-            "image_size": int(schedule.get("image_size", cls.image_size)),
-            "init_lr": float(optimizer.get("init_lr", cls.init_lr)),
-            "g_lr": float(optimizer.get("g_lr", cls.g_lr)),
-            "d_lr": float(optimizer.get("d_lr", cls.d_lr)),
-            "clipnorm": float(optimizer.get("clipnorm", cls.clipnorm)),
-            "gan_loss": str(loss.get("gan", cls.gan_loss)),
-            "weights": weights,
-            "colour_offset": bool(data.get("colour_offset", cls.colour_offset)),
-            "d_ch": int(disc.get("ch", cls.d_ch)),
-            "d_layers": int(disc.get("n_dis", cls.d_layers)),
-            "d_norm": str(disc.get("norm", cls.d_norm)),
-            "d_spectral_norm": bool(disc.get("spectral_norm", cls.d_spectral_norm)),
-        }
-        weight_overrides = {k: overrides.pop(k) for k in list(overrides) if k.startswith("w_")}
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        changed = {k[2:]: float(v) for k, v in weight_overrides.items() if v is not None}
-        values["weights"] = dataclasses.replace(values["weights"], **changed)
-        return cls(**values).validated()
+        """The recipe's values, then every override that is not None (``w_NAME``: a loss weight)."""
+        from animegan.training.recipes import recipe_config
+
+        given = {k: v for k, v in overrides.items() if v is not None}
+        weights = {k[2:]: given.pop(k) for k in list(given) if k.startswith("w_")}
+        values = {**given, "arch": arch, "recipe": recipe.get("name", "")}
+        if weights:
+            values["weights"] = weights
+        return recipe_config(cls, recipe, "animegan", values)
 
     def validated(self) -> AnimeGANConfig:
-        if self.arch not in ARCHITECTURES:
-            raise AnimeGANError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+        self.require_choice(self.arch, ARCHITECTURES, "architecture")
         self.require_image_size(8)
         self.require_positive("epochs", "batch_size")
         if self.init_epochs < 0:
             raise AnimeGANError(f"--init-epochs must be 0 or more, got {self.init_epochs}")
-        if self.gan_loss not in GAN_LOSSES:
-            raise AnimeGANError(f"unknown GAN loss {self.gan_loss!r}; choose one of {', '.join(GAN_LOSSES)}")
+        self.require_choice(self.gan_loss, GAN_LOSSES, "GAN loss")
         return self
 
-    @classmethod
-    def from_dict(cls, values: dict) -> AnimeGANConfig:
-        values = dict(values)
-        weights = dict(values.pop("weights", {}))
-        if "d_terms" in weights:
-            weights["d_terms"] = tuple(weights["d_terms"])
-        fields = {f.name for f in dataclasses.fields(cls)}
-        return cls(weights=LossWeights(**weights), **{k: v for k, v in values.items() if k in fields}).validated()
+    def value_of(self, name: str):
+        return getattr(self.weights, name[2:]) if name.startswith("w_") else getattr(self, name)
+
+    def label_of(self, name: str) -> str:
+        return f"{name[2:]} weight" if name.startswith("w_") else name
+
+    def with_values(self, **values) -> AnimeGANConfig:
+        weights = {k[2:]: values.pop(k) for k in list(values) if k.startswith("w_")}
+        return dataclasses.replace(self, weights=dataclasses.replace(self.weights, **weights), **values).validated()
 
 
-def _print_skipped(report, what: str, skipped) -> None:
-    if skipped:
-        report(f"animegan: skipping {len(skipped)} {what}:")
-        for path, reason in skipped:
-            report(f"  {path}: {reason}")
-
-
-class AnimeGANTask:
+class AnimeGANTask(ImageToImageTask):
     """Data, validation photos and the compiled trainer of one AnimeGAN run (a ``fit.TrainingTask``)."""
 
     shown_losses = ("init_loss", "g_loss", "d_loss")
 
     def __init__(self, config: AnimeGANConfig, report=print):
-        from animegan.data.dataset import scan_image_folder
         from animegan.data.prepare import read_data_mean
 
-        self.config = config
-        self.report = report
+        super().__init__(config, report)
         data_dir = Path(config.data_dir)
         if not data_dir.is_dir():
             raise AnimeGANError(
@@ -291,24 +258,15 @@ class AnimeGANTask:
                 raise AnimeGANError(
                     f"{data_dir} has no {sub}/ folder; make it with 'animegan prepare STYLE_DIR -o {data_dir}'"
                 )
-        photos = scan_image_folder(config.photos_dir, "photos")
-        styles = scan_image_folder(data_dir / "style", "style images")
-        smooths = scan_image_folder(data_dir / "smooth", "smoothed style images")
-        for what, folder in (("photos", photos), ("style images", styles), ("smoothed style images", smooths)):
-            _print_skipped(report, what, folder.skipped)
-        self.photos, self.styles, self.smooths = photos.paths, styles.paths, smooths.paths
-        self.val_paths = (
-            scan_image_folder(config.val_photos_dir, "validation photos").paths if config.val_photos_dir else self.photos
-        )
+        self.photos = self.scan(config.photos_dir, "photos")
+        self.styles = self.scan(data_dir / "style", "style images")
+        self.smooths = self.scan(data_dir / "smooth", "smoothed style images")
+        self.plan({"photos": len(self.photos), "style images": len(self.styles)}, config.val_photos_dir, self.photos)
         self.style_offset = None
         if config.colour_offset:
             self.style_offset = read_data_mean(data_dir)
             if self.style_offset is None:
                 report(f"animegan: warning: no data_mean.json in {data_dir}; training without the colour offset")
-        self.batch_size = config.batch_size
-        self.steps_per_epoch = steps_per_epoch(
-            config.steps_per_epoch, config.batch_size, {"photos": len(self.photos), "style images": len(self.styles)}
-        )
 
     def build_trainer(self) -> AnimeGANTrainer:
         from animegan.losses import build_vgg19_content_model
@@ -341,20 +299,7 @@ class AnimeGANTask:
         return trainer
 
     def dataset(self, first_epoch: int, end_epoch: int):
-        from animegan.data.dataset import PipelineConfig, training_dataset
+        from animegan.data.dataset import training_dataset
 
-        c = self.config
-        pipeline = PipelineConfig(
-            image_size=c.image_size,
-            batch_size=c.batch_size,
-            steps_per_epoch=self.steps_per_epoch,
-            seed=c.seed,
-            flip=c.flip,
-            style_offset_bgr=self.style_offset,
-        )
+        pipeline = self.pipeline(style_offset_bgr=self.style_offset)
         return training_dataset(self.photos, self.styles, self.smooths, pipeline, first_epoch, end_epoch)
-
-    def validation_photos(self) -> np.ndarray:
-        from animegan.data.dataset import validation_images
-
-        return validation_images(self.val_paths, self.config.image_size, self.config.val_count)

@@ -71,6 +71,57 @@ class NaNGuard(keras.callbacks.Callback):
                 return
 
 
+class LossExplosionWarning(keras.callbacks.Callback):
+    """One warning line per epoch (at most) when a loss explodes without becoming NaN.
+
+    A loss's baseline is its value at the first step the run logs it, computed before any update acted
+    on it; the loss has exploded once it exceeds ``factor`` (1e4) x max(1, |baseline|). Why that bound:
+    every loss here is a mean over pixels in [-1, 1] or over discriminator logits, times the recipe's
+    weights, so healthy values stay within O(1)-O(1e3) and move by a factor of 10-100 while a GAN
+    trains; 1e4 times the start (and never less than 1e4, so a loss that starts near 0 may grow) is
+    only reached when the weights diverge, e.g. ``--g-lr 1e6`` takes AnimeGAN's losses to 1e17. The
+    baselines are saved with the checkpoint (``state``), so a resumed run compares with the same start.
+    """
+
+    FACTOR = 1e4
+    STATE_KEY = "loss_baselines"
+
+    def __init__(self, report, baselines: dict | None = None, factor: float = FACTOR, advice: str = ""):
+        super().__init__()
+        self.report = report
+        self.baselines = {name: float(value) for name, value in (baselines or {}).items()}
+        self.factor = factor
+        self.advice = advice or "lower the learning rates, then continue with --resume"
+        self.warned_epoch: int | None = None
+        self._epoch = 0
+
+    def state(self) -> dict:
+        return {self.STATE_KEY: dict(self.baselines)}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        exploded = []
+        for name, value in (logs or {}).items():
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                continue  # not a number
+            if not math.isfinite(value):
+                continue  # NaNGuard's case
+            if name not in self.baselines:
+                self.baselines[name] = value
+            elif abs(value) > self.factor * max(1.0, abs(self.baselines[name])):
+                exploded.append(f"{name} {value:.3g} (first {self.baselines[name]:.3g})")
+        if exploded and self.warned_epoch != self._epoch:
+            self.warned_epoch = self._epoch
+            self.report(
+                f"animegan: warning: the losses are exploding at epoch {self._epoch + 1}, step {batch + 1}: "
+                f"{', '.join(exploded)}, over {self.factor:g} x their first values; {self.advice}"
+            )
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves every variable of the trainer at each epoch end, unless the epoch ended on a NaN."""
 

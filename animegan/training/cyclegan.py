@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -22,7 +22,8 @@ from animegan.errors import AnimeGANError
 from animegan.losses.adversarial import generator_adversarial_loss
 from animegan.training.base import GANTrainer, adam, float32_copy
 from animegan.training.image_pool import ImagePool
-from animegan.training.run_config import RunConfig, steps_per_epoch
+from animegan.training.image_task import ImageToImageTask
+from animegan.training.run_config import RunConfig
 from animegan.training.schedules import ConstantThenLinearDecay
 
 # The reference's defaults: lambda_A = lambda_B = 10, lambda_identity = 0.5 (relative to the cycle weight).
@@ -130,15 +131,16 @@ class CycleGANTrainer(GANTrainer):
 class CycleGANConfig(RunConfig):
     """Everything a CycleGAN run depends on; saved as RUN_DIR/config.json and reloaded by --resume.
 
-    The defaults are the paper's: 200 epochs (100 at ``lr``, then ``decay_epochs=100`` linearly to 0),
-    batch 1, 256x256 crops, ResNet-9 generators with ngf 64, PatchGAN with ndf 64, instance norm.
+    The defaults are the paper's: 200 epochs, the first half at ``lr``, the second (``decay_epochs``,
+    by default half of ``epochs``: 100) linearly to 0, batch 1, 256x256 crops, ResNet-9 generators with
+    ngf 64, PatchGAN with ndf 64, instance norm.
     """
 
     domain_a: str
     domain_b: str
     val_dir: str | None = None  # domain-A images for the sample grids (default: the first of domain A)
     epochs: int = 200
-    decay_epochs: int = 100
+    decay_epochs: int | None = None  # None = epochs // 2 (the paper's half and half)
     batch_size: int = 1
     image_size: int = 256
     steps_per_epoch: int | None = None  # None = max(#A, #B) // batch_size
@@ -154,6 +156,13 @@ class CycleGANConfig(RunConfig):
     flip: bool = True
     seed: int = 0
     val_count: int = 4
+
+    RESUMABLE: ClassVar[frozenset[str]] = frozenset({"epochs", "domain_a", "domain_b", "val_dir"})
+    TUNABLE: ClassVar[tuple[str, ...]] = ("lr", "clipnorm")
+
+    def __post_init__(self):
+        if self.decay_epochs is None:  # fixed when the run is planned, so a resumed run keeps its schedule
+            object.__setattr__(self, "decay_epochs", self.epochs // 2)
 
     def validated(self) -> CycleGANConfig:
         from animegan.layers.norms import check_norm
@@ -214,7 +223,7 @@ def build_trainer(config: CycleGANConfig, steps_per_epoch: int) -> CycleGANTrain
     return trainer
 
 
-class CycleGANTask:
+class CycleGANTask(ImageToImageTask):
     """Both domains, validation images and the compiled trainer of one run (a ``fit.TrainingTask``).
 
     ``trainer`` is the one ``build_trainer`` made last, so the caller can save both generators after fit.
@@ -223,26 +232,14 @@ class CycleGANTask:
     shown_losses = ("g_loss", "cycle", "d_loss")
 
     def __init__(self, config: CycleGANConfig, report=print):
-        from animegan.data.dataset import scan_image_folder
-
-        self.config = config
-        folders = {}
+        super().__init__(config, report)
+        images = {}
         for key, folder in (("A", config.domain_a), ("B", config.domain_b)):
             if not Path(folder).is_dir():
                 raise AnimeGANError(f"domain {key} folder not found: {folder}")
-            folders[key] = scan_image_folder(folder, f"domain {key} images")
-            if folders[key].skipped:
-                report(f"animegan: skipping {len(folders[key].skipped)} domain {key} images:")
-                for path, reason in folders[key].skipped:
-                    report(f"  {path}: {reason}")
-        self.images_a, self.images_b = folders["A"].paths, folders["B"].paths
-        self.val_paths = (
-            scan_image_folder(config.val_dir, "validation images").paths if config.val_dir else self.images_a
-        )
-        self.batch_size = config.batch_size
-        self.steps_per_epoch = steps_per_epoch(
-            config.steps_per_epoch, config.batch_size, {"A images": len(self.images_a), "B images": len(self.images_b)}
-        )
+            images[key] = self.scan(folder, f"domain {key} images")
+        self.images_a, self.images_b = images["A"], images["B"]
+        self.plan({"A images": len(self.images_a), "B images": len(self.images_b)}, config.val_dir, self.images_a)
         self.trainer: CycleGANTrainer | None = None
 
     def build_trainer(self) -> CycleGANTrainer:
@@ -251,23 +248,10 @@ class CycleGANTask:
 
     def dataset(self, first_epoch: int, end_epoch: int):
         """(A, B) batches from the shared seeded pipeline: A is its photo stream, B its style stream."""
-        from animegan.data.dataset import PipelineConfig, training_dataset
+        from animegan.data.dataset import training_dataset
 
-        c = self.config
-        pipeline = PipelineConfig(
-            image_size=c.image_size,
-            batch_size=c.batch_size,
-            steps_per_epoch=self.steps_per_epoch,
-            seed=c.seed,
-            flip=c.flip,
-        )
-        batches = training_dataset(self.images_a, self.images_b, None, pipeline, first_epoch, end_epoch)
+        batches = training_dataset(self.images_a, self.images_b, None, self.pipeline(), first_epoch, end_epoch)
         return batches.map(lambda batch: (batch["photo"], batch["style"]))
-
-    def validation_photos(self) -> np.ndarray:
-        from animegan.data.dataset import validation_images
-
-        return validation_images(self.val_paths, self.config.image_size, self.config.val_count)
 
 
 def save_generators(trainer: CycleGANTrainer, run_dir: str | Path) -> dict[str, Path]:

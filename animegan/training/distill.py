@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from animegan.choices import GAN_LOSSES, GENERATOR_ARCHITECTURES
 from animegan.errors import AnimeGANError
-from animegan.losses import GAN_LOSSES, discriminator_terms, generator_adversarial_loss
+from animegan.losses import discriminator_terms, generator_adversarial_loss
 from animegan.training.base import GANTrainer, adam
-from animegan.training.run_config import RunConfig, steps_per_epoch
+from animegan.training.image_task import ImageToImageTask
+from animegan.training.run_config import RunConfig
 
-ARCHITECTURES = ("animegan-v2", "animegan-v1")
+ARCHITECTURES = GENERATOR_ARCHITECTURES  # the generators a distillation run can train
 
 
 class DistillTrainer(GANTrainer):
@@ -112,9 +114,11 @@ class DistillConfig(RunConfig):
     seed: int = 0
     val_count: int = 4
 
+    RESUMABLE: ClassVar[frozenset[str]] = frozenset({"epochs", "pairs_dir", "val_photos_dir"})
+    TUNABLE: ClassVar[tuple[str, ...]] = ("lr", "d_lr")
+
     def validated(self) -> DistillConfig:
-        if self.arch not in ARCHITECTURES:
-            raise AnimeGANError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+        self.require_choice(self.arch, ARCHITECTURES, "architecture")
         if self.width != 1.0 and self.arch != "animegan-v2":
             raise AnimeGANError(f"--width is for animegan-v2 only, not {self.arch}")
         if not 0.0 < self.width <= 4.0:
@@ -123,16 +127,18 @@ class DistillConfig(RunConfig):
         self.require_positive("epochs", "batch_size")
         if self.adversarial_weight < 0:
             raise AnimeGANError(f"--adversarial-weight must be 0 or more, got {self.adversarial_weight}")
-        if self.gan_loss not in GAN_LOSSES:
-            raise AnimeGANError(f"unknown GAN loss {self.gan_loss!r}; choose one of {', '.join(GAN_LOSSES)}")
+        self.require_choice(self.gan_loss, GAN_LOSSES, "GAN loss")
         return self
 
 
-def find_pairs(pairs_dir: str | Path) -> tuple[list[Path], list[Path]]:
-    """(photos, targets) of PAIRS_DIR, matched by file name; every photo needs a target of the same size."""
+def find_pairs(pairs_dir: str | Path, report=print) -> tuple[list[Path], list[Path]]:
+    """(photos, targets) of PAIRS_DIR, matched by file name; every photo needs a target of the same size.
+
+    A photo or target the pipeline cannot decode leaves its pair out, with one ``report`` line.
+    """
     from PIL import Image
 
-    from animegan.data.dataset import scan_image_folder
+    from animegan.training.scans import scan_images
 
     pairs_dir = Path(pairs_dir)
     if not pairs_dir.is_dir():
@@ -142,33 +148,32 @@ def find_pairs(pairs_dir: str | Path) -> tuple[list[Path], list[Path]]:
             raise AnimeGANError(
                 f"{pairs_dir} has no {sub}/ folder; make it with 'animegan make-pairs PHOTOS -o {pairs_dir}'"
             )
-    photos = scan_image_folder(pairs_dir / "photos", "photos").paths
-    targets = []
+    photos = scan_images(pairs_dir / "photos", "photos", report)
+    usable_targets = set(scan_images(pairs_dir / "targets", "targets", report))
+    paired, targets = [], []
     for photo in photos:
         target = pairs_dir / "targets" / photo.relative_to(pairs_dir / "photos")
         if not target.is_file():
             raise AnimeGANError(f"{photo} has no target: {target} is missing")
+        if target not in usable_targets:
+            continue  # reported by the scan
         with Image.open(photo) as a, Image.open(target) as b:
             if a.size != b.size:
                 raise AnimeGANError(f"{photo} is {a.size[0]}x{a.size[1]} but its target is {b.size[0]}x{b.size[1]}")
+        paired.append(photo)
         targets.append(target)
-    return list(photos), targets
+    if not paired:
+        raise AnimeGANError(f"no usable pairs in {pairs_dir}")
+    return paired, targets
 
 
-class DistillTask:
+class DistillTask(ImageToImageTask):
     """Pairs, validation photos and the compiled trainer of one distillation run (a ``fit.TrainingTask``)."""
 
     def __init__(self, config: DistillConfig, report=print):
-        from animegan.data.dataset import scan_image_folder
-
-        self.config = config
-        self.report = report
-        self.photos, self.targets = find_pairs(config.pairs_dir)
-        self.val_paths = self.photos
-        if config.val_photos_dir:
-            self.val_paths = scan_image_folder(config.val_photos_dir, "validation photos").paths
-        self.batch_size = config.batch_size
-        self.steps_per_epoch = steps_per_epoch(config.steps_per_epoch, config.batch_size, {"pairs": len(self.photos)})
+        super().__init__(config, report)
+        self.photos, self.targets = find_pairs(config.pairs_dir, report)
+        self.plan({"pairs": len(self.photos)}, config.val_photos_dir, self.photos)
         self.shown_losses = ("l1", "g_adv", "d_loss") if config.adversarial_weight > 0 else ("l1",)
 
     def build_generator(self) -> keras.Model:
@@ -193,19 +198,6 @@ class DistillTask:
         return trainer
 
     def dataset(self, first_epoch: int, end_epoch: int):
-        from animegan.data.dataset import PipelineConfig, paired_dataset
+        from animegan.data.dataset import paired_dataset
 
-        c = self.config
-        pipeline = PipelineConfig(
-            image_size=c.image_size,
-            batch_size=c.batch_size,
-            steps_per_epoch=self.steps_per_epoch,
-            seed=c.seed,
-            flip=c.flip,
-        )
-        return paired_dataset(self.photos, self.targets, pipeline, first_epoch, end_epoch)
-
-    def validation_photos(self) -> np.ndarray:
-        from animegan.data.dataset import validation_images
-
-        return validation_images(self.val_paths, self.config.image_size, self.config.val_count)
+        return paired_dataset(self.photos, self.targets, self.pipeline(), first_epoch, end_epoch)

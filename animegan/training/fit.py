@@ -9,7 +9,10 @@ photos); ``fit`` does the rest the same way for all of them:
 2. builds the trainer inside the strategy scope and, with ``resume``, restores the last checkpoint;
 3. runs ``model.fit(initial_epoch=...)`` on the epochs still to do, with the shared callbacks;
 4. on a NaN stops with the message and the last good checkpoint; otherwise saves the plain generator as
-   ``RUN_DIR/generator.keras``.
+   ``RUN_DIR/generator.keras``. A loss that explodes without becoming NaN is a one-line warning.
+
+On resume the checkpoint gives every variable but the learning rates: those are the config's, so a
+run continued with ``--resume --g-lr ...`` trains on with the new rate (``training.resume`` records it).
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from typing import Callable, Protocol
 import numpy as np
 
 from animegan.atomic import write_text
+from animegan.choices import STRATEGIES
 from animegan.errors import AnimeGANError
+from animegan.training import distributed
 
-STRATEGIES = ("default", "mirrored")
 CONFIG_FILE = "config.json"
 GENERATOR_FILE = "generator.keras"
 HISTORY_FILE = "history.jsonl"  # one JSON object per epoch: every loss term and hf_ratio
@@ -46,6 +50,7 @@ class TrainingTask(Protocol):
     def dataset(self, first_epoch: int, end_epoch: int):
         """The training batches of epochs ``first_epoch`` .. ``end_epoch - 1``."""
 
+    # Optional: ``tuning_options``, the options of the settings --resume may change (for the NaN advice).
     # An image-to-image task gives validation photos, and gets the photo | stylized sample grid and the
     # hf_ratio artefact metric; a task that generates from noise instead defines
     # ``epoch_callbacks(run_dir) -> list[keras.callbacks.Callback]`` (its own sample grid, metrics).
@@ -103,6 +108,9 @@ def check_options(options: FitOptions) -> None:
 
     if options.strategy not in STRATEGIES:
         raise AnimeGANError(f"unknown strategy {options.strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    distributed.check_cluster(options.strategy)
+    if options.strategy == distributed.MULTI_WORKER:
+        make_strategy(options.strategy)  # collectives must be set up before any TensorFlow op runs
     if options.mixed_precision and not tf.config.list_physical_devices("GPU"):
         raise AnimeGANError("--mixed-precision needs a GPU (float16 on a CPU is slower, not faster)")
     if options.epochs < 1:
@@ -115,8 +123,11 @@ def configure_precision(mixed_precision: bool) -> None:
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
 
 
+_JOINED: dict = {}
+
+
 def make_strategy(name: str):
-    """``default``: one device; ``mirrored``: every local GPU (MultiWorkerMirrored: see the README).
+    """``default``: one device; ``mirrored``: every local GPU; ``multi-worker``: the TF_CONFIG cluster.
 
     Without a GPU, ``mirrored`` replicates over the logical CPU devices: one unless the process split its
     CPU with ``tf.config.set_logical_device_configuration`` (how the tests check the replica arithmetic).
@@ -132,10 +143,16 @@ def make_strategy(name: str):
         if len(cpus) < 2:
             say("animegan: warning: --strategy mirrored found no GPU; running on the CPU as one replica")
         return tf.distribute.MirroredStrategy(cpus)
+    if name == distributed.MULTI_WORKER:
+        if _JOINED.get(name) is None:  # one per process: TensorFlow joins a cluster once, at start-up
+            _JOINED[name] = distributed.multi_worker_strategy()
+        return _JOINED[name]
     raise AnimeGANError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
 
 
 def save_run_config(run_dir: Path, config: dict) -> None:
+    if distributed.is_other_worker():  # the chief writes the run folder
+        return
     write_text(run_dir / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
@@ -153,6 +170,8 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
     """A new run needs a folder without a checkpoint; a resumed one needs the checkpoint."""
     from animegan.training.checkpoints import CHECKPOINT_DIR, RECORD
 
+    if distributed.is_other_worker():  # the chief checks and writes the run folder
+        return
     has_checkpoint = (run_dir / CHECKPOINT_DIR / RECORD).is_file()
     if resume and not has_checkpoint:
         raise AnimeGANError(f"nothing to resume in {run_dir}: no checkpoint yet (start without --resume)")
@@ -161,13 +180,61 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
 
 
 def checkpoint_state(trainer, options: FitOptions, extra: Callable[[], dict] | None = None) -> dict:
-    """What a checkpoint records beside the variables: the phase and the data order's key."""
+    """What a checkpoint records beside the variables: the phase, the data order's key, the loss baselines."""
     return {
         "phase": trainer.phase,
         "seed": options.seed,
         "data_order": "stateless in (seed, epoch): epoch N is replayed exactly on resume",
         **(extra() if extra else {}),
     }
+
+
+def learning_rate_variables(trainer) -> list:
+    """The optimizers' learning-rate variables (a schedule has none: it is rebuilt from the config)."""
+    return [
+        variable
+        for optimizer, _ in trainer.optimizer_variables().values()
+        for variable in optimizer.variables
+        if variable.path.rsplit("/", 1)[-1] == "learning_rate"
+    ]
+
+
+def resume_from_checkpoint(trainer, manager, options: FitOptions) -> tuple[int, dict]:
+    """Restore the newest intact checkpoint (keeping the configured learning rates); its epoch and state."""
+    checkpoint, arrays = manager.newest_intact(report=say)
+    saved_seed = checkpoint.state.get("seed", options.seed)
+    if saved_seed != options.seed:
+        raise AnimeGANError(
+            f"the checkpoint was trained with seed {saved_seed}, not {options.seed}: the data order would differ"
+        )
+    configured = [(variable, variable.numpy()) for variable in learning_rate_variables(trainer)]
+    manager.restore(trainer, checkpoint, arrays)
+    for variable, value in configured:
+        variable.assign(value)
+    next_step = (
+        f"continuing with epoch {checkpoint.epoch + 1} of {options.epochs}"
+        if checkpoint.epoch < options.epochs
+        else "no epochs left"
+    )
+    say(f"resumed from {checkpoint.path} at epoch {checkpoint.epoch}; {next_step}")
+    return checkpoint.epoch, checkpoint.state
+
+
+def tuning_advice(task: TrainingTask) -> str:
+    """What to do about a diverging run: true, since --resume accepts these options changed."""
+    options = getattr(task, "tuning_options", ())
+    rates = [option for option in options if option != "--clipnorm"]
+    change = f"lower the learning rates ({', '.join(rates)})" if rates else "lower the learning rates"
+    if "--clipnorm" in options:
+        change += " or add --clipnorm"
+    return f"{change}, then continue with --resume"
+
+
+def stop_message(guard_message: str, manager, task: TrainingTask) -> str:
+    """The NaN stop's one line: what happened, the last good checkpoint, and what to change on resume."""
+    last = manager.latest()
+    where = f"the last good checkpoint is {last.path} (epoch {last.epoch})" if last else "no checkpoint was saved"
+    return f"training stopped: {guard_message}; {where}; {tuning_advice(task)}"
 
 
 def epoch_callbacks(task: TrainingTask, run_dir: Path, options: FitOptions) -> list:
@@ -186,6 +253,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
     from animegan.training.callbacks import (
         EpochCheckpoint,
         EpochLog,
+        LossExplosionWarning,
         NaNGuard,
         PhaseScheduler,
         ProgressBar,
@@ -193,6 +261,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
     )
     from animegan.training.checkpoints import CheckpointManager
 
+    options = distributed.for_this_worker(options)
     run_dir = Path(options.run_dir)
     check_options(options)
     check_run_dir(run_dir, options.resume)
@@ -209,33 +278,27 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
         trainer.jit_compile = options.jit_compile
         trainer.build_optimizers()
     manager = CheckpointManager(run_dir, keep=options.keep_checkpoints)
-    initial_epoch = 0
-    if options.resume:
-        checkpoint = manager.latest()
-        saved_seed = checkpoint.state.get("seed", options.seed)
-        if saved_seed != options.seed:
-            raise AnimeGANError(
-                f"the checkpoint was trained with seed {saved_seed}, not {options.seed}: the data order would differ"
-            )
-        manager.restore(trainer, checkpoint)
-        initial_epoch = checkpoint.epoch
-        next_step = (
-            f"continuing with epoch {initial_epoch + 1} of {options.epochs}"
-            if initial_epoch < options.epochs
-            else "no epochs left"
-        )
-        say(f"resumed from {checkpoint.path} at epoch {initial_epoch}; {next_step}")
+    initial_epoch, saved = resume_from_checkpoint(trainer, manager, options) if options.resume else (0, {})
 
+    initial_epoch = distributed.agree_on_start(trainer, strategy, initial_epoch)
     result = FitResult(run_dir, initial_epoch, initial_epoch)
     if initial_epoch >= options.epochs:
         say(f"the run already has {initial_epoch} epochs (--epochs {options.epochs}); nothing to train")
     else:
         trainer.set_epoch(initial_epoch)
         guard = NaNGuard()
-        saver = EpochCheckpoint(manager, guard, lambda model, epoch: checkpoint_state(model, options, state))
+        explosion = LossExplosionWarning(
+            say, baselines=saved.get(LossExplosionWarning.STATE_KEY), advice=tuning_advice(task)
+        )
+
+        def saved_state(model, epoch):
+            return checkpoint_state(model, options, lambda: {**(state() if state else {}), **explosion.state()})
+
+        saver = EpochCheckpoint(manager, guard, saved_state)
         callbacks = [
             PhaseScheduler(report=say if options.progress else None),
             guard,
+            explosion,
             *epoch_callbacks(task, run_dir, options),
             saver,
             EpochLog(run_dir / HISTORY_FILE),
@@ -243,7 +306,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
         ]
         if options.progress:
             callbacks.append(ProgressBar(options.epochs, task.steps_per_epoch, task.shown_losses))
-        history = trainer.fit(
+        history = distributed.fit_method(trainer, strategy)(
             task.dataset(initial_epoch, options.epochs),
             epochs=options.epochs,
             initial_epoch=initial_epoch,
@@ -256,12 +319,7 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
         result.checkpoint = saver.last_path
         result.epochs_done = saver.last_epoch or initial_epoch
         if guard.tripped:
-            last = manager.latest()
-            where = f"the last good checkpoint is {last.path} (epoch {last.epoch})" if last else "no checkpoint was saved"
-            raise TrainingStopped(
-                f"training stopped: {guard.message}; {where}; lower the learning rates or add --clipnorm, "
-                "then continue with --resume"
-            )
+            raise TrainingStopped(stop_message(guard.message, manager, task))
 
     from animegan.weights.save import save_model_atomically
 
@@ -272,6 +330,9 @@ def fit(task: TrainingTask, options: FitOptions, state: Callable[[], dict] | Non
 
 def summary_lines(result: FitResult) -> list[str]:
     """The final report: what was trained, where everything is, and how to use the model."""
+    if distributed.is_other_worker():
+        return [f"trained epochs {result.initial_epoch + 1}-{result.epochs_done} as {distributed.cluster_role().name}; "
+                "the chief wrote the run folder"]  # fmt: skip
     minutes, seconds = divmod(int(result.seconds), 60)
     hf = result.history.get("hf_ratio")
     lines = [

@@ -17,8 +17,9 @@ resumed by ``animegan.training.fit.fit`` continues exactly.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -30,11 +31,12 @@ from animegan.losses.r1 import r1_penalty
 from animegan.models.stylegan_lite import StyleGANLiteConfig, StyleGANLiteDiscriminator, StyleGANLiteGenerator
 from animegan.training.base import GANTrainer, float32_copy
 from animegan.training.diffaugment import diff_augment, parse_policy
+from animegan.training.run_config import ConfigData
 from animegan.training.vae import image_batches
 
 
 @dataclass(frozen=True)
-class StyleGANLiteTraining:
+class StyleGANLiteTraining(ConfigData):
     """The training settings (the networks' sizes are in ``StyleGANLiteConfig``)."""
 
     r1_gamma: float = 1.0  # StyleGAN2 uses 0.0002 * R^2 / batch; ~1 suits 32-128 px lite runs
@@ -53,9 +55,6 @@ class StyleGANLiteTraining:
             raise ValueError(f"r1_interval must be >= 1, got {self.r1_interval}")
         if not (0.0 <= self.mixing_prob <= 1.0 and 0.0 <= self.ema_decay <= 1.0):
             raise ValueError("mixing_prob and ema_decay must be between 0 and 1")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def discriminator_logistic_loss(real_logits, fake_logits):
@@ -199,6 +198,7 @@ class StyleGANLiteTask:
     steps_per_epoch: int
     seed: int = 0
     shown_losses: tuple[str, ...] = ("g_loss", "d_loss", "r1")
+    tuning_options: ClassVar[tuple[str, ...]] = ("--lr",)  # what --resume may change (fit's NaN advice)
 
     def build_trainer(self) -> StyleGANLiteTrainer:
         trainer = StyleGANLiteTrainer(

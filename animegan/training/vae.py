@@ -9,8 +9,9 @@ Validation (``fit(validation_data=...)``) reconstructs from the posterior mean.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -22,10 +23,11 @@ from animegan.losses.kl import gaussian_kl
 from animegan.losses.reconstruction import reconstruction_error
 from animegan.models.vae import ConvVAE, VAEConfig
 from animegan.training.base import GANTrainer, wrap_for_policy
+from animegan.training.run_config import ConfigData
 
 
 @dataclass(frozen=True)
-class VAETraining:
+class VAETraining(ConfigData):
     beta: float = 1.0
     beta_warmup_steps: int = 0
     learning_rate: float = 1e-3
@@ -33,9 +35,6 @@ class VAETraining:
     def __post_init__(self):
         if self.beta < 0 or self.beta_warmup_steps < 0:
             raise ValueError("beta and beta_warmup_steps must be >= 0")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def beta_at(step, beta: float, warmup_steps: int):
@@ -117,6 +116,7 @@ class VAETask:
     seed: int = 0
     validation_paths: tuple[Path, ...] | None = None  # default: the first training images
     shown_losses: tuple[str, ...] = ("loss", "recon", "kl")
+    tuning_options: ClassVar[tuple[str, ...]] = ("--lr",)  # what --resume may change (fit's NaN advice)
 
     def build_trainer(self) -> VAETrainer:
         trainer = VAETrainer(ConvVAE(self.config, seed=self.seed), self.settings)

@@ -6,7 +6,6 @@ import pytest
 from PIL import Image
 
 import animegan.inference.backends as backends
-import animegan.weights.resolve as resolve
 from animegan.cli.main import main
 from animegan.inference.video_clips import inspect_clip, make_clip, truncate
 
@@ -28,15 +27,6 @@ class InterruptAfter(Identity):
         if self.frames < 0:
             raise KeyboardInterrupt
         return batch
-
-
-@pytest.fixture()
-def fake_backend(monkeypatch):
-    def use(backend):
-        monkeypatch.setattr(resolve, "resolve_model", lambda spec, **kwargs: spec)
-        monkeypatch.setattr(backends, "load_backend", lambda model, **kwargs: backend)
-
-    return use
 
 
 def error_lines(err):

@@ -23,6 +23,15 @@ def one_error_line(capsys) -> str:
     return errors[0]
 
 
+
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory):
+    """The training scans cache their verdicts in the user cache: keep the tests' in a folder of their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANIMEGAN_CACHE", str(tmp_path_factory.mktemp("animegan_cache")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory):
     from animegan.data.prepare import prepare_style_dataset
@@ -47,15 +56,34 @@ def test_parser_has_the_families_and_common_options():
     assert build_parser().parse_args(["prepare", "S", "-o", "D"]).size == 256
 
 
-def test_cli_choices_match_the_library():
-    from animegan.cli import train, train_animegan
+def subcommands(parser) -> dict:
+    """Name -> parser of a parser's subcommands."""
+    import argparse
+
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def option_choices(parser, flag: str):
+    return next(a for a in parser._actions if flag in a.option_strings).choices
+
+
+def test_parser_choices_are_the_librarys():
+    """One definition each: the parser offers the very tuples the library checks against."""
     from animegan.losses import GAN_LOSSES
+    from animegan.losses.reconstruction import RECONSTRUCTION_LOSSES
     from animegan.training.animegan import ARCHITECTURES
+    from animegan.training.distill import ARCHITECTURES as DISTILL_ARCHITECTURES
     from animegan.training.fit import STRATEGIES
 
-    assert train.STRATEGIES == STRATEGIES
-    assert train_animegan.GAN_LOSSES == GAN_LOSSES
-    assert tuple(train_animegan.ARCHITECTURES) == ARCHITECTURES
+    train = subcommands(build_parser())["train"]
+    families = subcommands(train)
+    assert set(ARCHITECTURES) <= set(families)
+    for name in (*ARCHITECTURES, "distill"):
+        assert option_choices(families[name], "--gan-loss") is GAN_LOSSES
+    for name in families:
+        assert option_choices(families[name], "--strategy") is STRATEGIES
+    assert option_choices(families["distill"], "--arch") is DISTILL_ARCHITECTURES
+    assert option_choices(families["vae"], "--recon") is RECONSTRUCTION_LOSSES
 
 
 def test_missing_data_dir_is_one_line_exit_1_no_traceback(tmp_path):
@@ -155,3 +183,24 @@ def test_offline_without_vgg_weights_is_one_line_saying_how_to_supply_them(small
     assert code == 1
     line = one_error_line(capsys)
     assert "cannot download the VGG19 ImageNet weights" in line and "--vgg-weights PATH" in line
+
+
+def test_a_truncated_photo_is_left_out_in_one_line_before_training(small_data, tmp_path):
+    import shutil
+
+    from animegan.training.animegan import AnimeGANConfig, AnimeGANTask
+    from animegan.training.recipes import load_recipe
+
+    photos = tmp_path / "photos"
+    shutil.copytree(small_data / "photos", photos)
+    noise = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp_path / "whole.jpg")
+    whole = (tmp_path / "whole.jpg").read_bytes()
+    (photos / "cut.jpg").write_bytes(whole[: len(whole) // 2])  # the header is intact, the pixels are not
+    config = AnimeGANConfig.from_recipe(
+        "animegan-v2", load_recipe("hayao"), data_dir=str(small_data / "data"), photos_dir=str(photos), batch_size=2
+    )
+    lines = []
+    task = AnimeGANTask(config, report=lines.append)
+    assert sorted(p.name for p in task.photos) == ["0.png", "1.png", "2.png", "3.png"]
+    assert len(lines) == 1 and lines[0].startswith(f"animegan: skipping {photos / 'cut.jpg'}: truncated or corrupt (")

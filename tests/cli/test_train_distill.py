@@ -17,6 +17,14 @@ from animegan.cli.main import main
 TINY = ["--width", "0.25", "--batch-size", "2", "--image-size", "32", "--steps-per-epoch", "2", "--no-progress"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory):
+    """The training scans cache their verdicts in the user cache: keep the tests' in a folder of their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANIMEGAN_CACHE", str(tmp_path_factory.mktemp("animegan_cache")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory):
     root = tmp_path_factory.mktemp("distill_cli")
@@ -78,3 +86,57 @@ def test_resume_refuses_a_different_network(run_dir, capsys):
     code = main(["train", "distill", "--out", str(run_dir), "--resume", "--width", "0.5"])
     assert code == 1
     assert "differs in width=0.5 (the run has 0.25)" in capsys.readouterr().err
+
+
+def test_make_pairs_goes_on_after_an_unexpected_error_in_one_photo(pairs, tmp_path, monkeypatch, capsys):
+    from animegan.data import celshade
+
+    photos = pairs.parent / "photos"
+    real = celshade.cel_shade
+    calls = []
+
+    def odd(photo, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise MemoryError("no room for the palette")
+        return real(photo, **kwargs)
+
+    monkeypatch.setattr(celshade, "cel_shade", odd)
+    assert main(["make-pairs", str(photos), "-o", str(tmp_path / "out"), "--size", "32"]) == 0
+    err = capsys.readouterr().err
+    assert f"animegan: skipped {photos / 'p1.png'}: unexpected MemoryError: no room for the palette" in err
+    assert "Traceback" not in err and "3 pairs" in err
+    # the failed photo left no half pair behind; the others are complete
+    assert sorted(p.name for p in (tmp_path / "out" / "photos").iterdir()) == ["p0.png", "p2.png", "p3.png"]
+    assert sorted(p.name for p in (tmp_path / "out" / "targets").iterdir()) == ["p0.png", "p2.png", "p3.png"]
+
+
+def test_a_damaged_pair_is_left_out_in_one_line(pairs, tmp_path, capsys):
+    import shutil
+
+    from animegan.training.distill import find_pairs
+
+    copy = tmp_path / "pairs"
+    shutil.copytree(pairs, copy)
+    target = copy / "targets" / "p2.png"
+    target.write_bytes(target.read_bytes()[:200])
+    lines = []
+    photos, targets = find_pairs(copy, lines.append)
+    assert [p.name for p in photos] == ["p0.png", "p1.png", "p3.png"] and [t.name for t in targets] == [
+        "p0.png", "p1.png", "p3.png",
+    ]  # fmt: skip
+    assert len(lines) == 1 and lines[0].startswith(f"animegan: skipping {target}: ")
+
+
+def test_resume_with_no_intact_checkpoint_is_one_line(run_dir, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    latest = copy / "checkpoints" / "epoch_0001.npz"
+    latest.write_bytes(latest.read_bytes()[:1000])  # truncated after it was committed
+    assert main(["train", "distill", "--out", str(copy), "--resume", "--epochs", "2", "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip()
+    errors = [line for line in err.splitlines() if line.startswith("animegan: error:")]
+    assert len(errors) == 1 and errors[0].startswith("animegan: error: no intact checkpoint in")
+    assert "epoch_0001.npz is 1000 bytes" in errors[0] and "Traceback" not in err

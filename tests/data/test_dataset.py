@@ -7,6 +7,7 @@ from PIL import Image
 from animegan.data.dataset import (
     PipelineConfig,
     scan_image_folder,
+    skipped_lines,
     training_dataset,
     validation_images,
 )
@@ -96,3 +97,67 @@ def test_streams_given_as_none_are_not_read_and_the_rest_is_unchanged(folders):
     for a, b, c in zip(full, photo_only, no_smooth):
         np.testing.assert_array_equal(a["photo"], b)
         np.testing.assert_array_equal(a["style"], c["style"])
+
+
+@pytest.fixture()
+def with_truncated_jpeg(tmp_path):
+    """Three photos and a JPEG cut in half: its header parses, its pixels do not."""
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray((rng.random((40, 48, 3)) * 255).astype(np.uint8)).save(folder / f"{i}.jpg")
+    whole = (folder / "0.jpg").read_bytes()
+    (folder / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+    return folder
+
+
+def test_a_truncated_jpeg_is_skipped_by_the_scan_not_met_mid_epoch(with_truncated_jpeg, tmp_path):
+    import tensorflow as tf
+
+    folder = with_truncated_jpeg
+    config = PipelineConfig(image_size=32, batch_size=2, steps_per_epoch=4, seed=0)
+    every_file = sorted(folder.glob("*.jpg"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="jpeg::Uncompress failed"):
+        list(training_dataset(every_file, None, None, config, 0, 1))  # what training met before
+    scanned = scan_image_folder(folder, "photos", checks=tmp_path / "checks.json")
+    assert [p.name for p in scanned.paths] == ["0.jpg", "1.jpg", "2.jpg"]
+    assert [(p.name, reason.split(" (")[0]) for p, reason in scanned.skipped] == [("cut.jpg", "truncated or corrupt")]
+    assert "jpeg::Uncompress failed" in scanned.skipped[0][1] and "\n" not in scanned.skipped[0][1]
+    assert skipped_lines(scanned) == [f"animegan: skipping {folder / 'cut.jpg'}: {scanned.skipped[0][1]}"]
+    assert len(list(training_dataset(scanned.paths, None, None, config, 0, 2))) == 8  # two whole epochs
+
+
+def test_verdicts_are_cached_by_path_size_and_mtime(with_truncated_jpeg, tmp_path, monkeypatch):
+    from animegan.data import image_checks
+
+    folder, checks = with_truncated_jpeg, tmp_path / "cache" / "checks.json"
+    first = scan_image_folder(folder, "photos", checks=checks)
+    decoded = []
+    real = image_checks.image_problem
+    monkeypatch.setattr(image_checks, "image_problem", lambda path: decoded.append(path.name) or real(path))
+    assert scan_image_folder(folder, "photos", checks=checks) == first and decoded == []  # nothing decoded again
+    (folder / "cut.jpg").write_bytes((folder / "1.jpg").read_bytes())  # repaired: new size and mtime
+    again = scan_image_folder(folder, "photos", checks=checks)
+    assert decoded == ["cut.jpg"] and len(again.paths) == 4 and again.skipped == ()
+    checks.write_text("{not json")  # a damaged cache is rebuilt, not an error
+    assert scan_image_folder(folder, "photos", checks=checks) == again
+
+
+def test_an_unexpected_error_on_one_file_is_one_line_and_the_scan_goes_on(with_truncated_jpeg, monkeypatch, caplog):
+    from animegan.data import image_checks
+
+    real = image_checks.image_problem
+
+    def odd(path):
+        if path.name == "1.jpg":
+            raise RuntimeError("decoder exploded\nsecond line")
+        return real(path)
+
+    monkeypatch.setattr(image_checks, "image_problem", odd)
+    with caplog.at_level("DEBUG", logger="animegan"):
+        scanned = scan_image_folder(with_truncated_jpeg, "photos")
+    assert [p.name for p in scanned.paths] == ["0.jpg", "2.jpg"]
+    reasons = dict((p.name, reason) for p, reason in scanned.skipped)
+    assert reasons["1.jpg"] == "unexpected RuntimeError: decoder exploded"
+    assert any(record.exc_info and "1.jpg" in record.getMessage() for record in caplog.records)  # for --debug

@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps, features
 
-from animegan.data.images import IMAGE_EXTENSIONS, LoadedImage, is_image_path, read_image, write_image
+from animegan.data.images import (
+    IMAGE_EXTENSIONS,
+    MAX_PIXELS,
+    LoadedImage,
+    check_declared_size,
+    is_image_path,
+    open_lazily,
+    read_image,
+    write_image,
+)
 from animegan.errors import AnimeGANError
 
 
@@ -228,3 +237,95 @@ def test_is_image_path():
     assert is_image_path("a/B.JPG") and is_image_path("x.tiff")
     assert not is_image_path("notes.txt") and not is_image_path("png")
     assert all(ext.startswith(".") and ext == ext.lower() for ext in IMAGE_EXTENSIONS)
+
+
+# --- hostile headers: refused before any pixel is decoded, real photos of any size accepted -------------
+
+
+@pytest.fixture()
+def no_decoding(monkeypatch):
+    """Fails the test if Pillow decodes any pixel of a file."""
+    from PIL import ImageFile
+
+    def load(self):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+
+
+def patched(path, offset, data):
+    raw = bytearray(path.read_bytes())
+    raw[offset : offset + len(data)] = data
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_png_bomb_is_refused_before_decoding(tmp_path, make_png, no_decoding):
+    bomb = make_png(tmp_path / "bomb.png", 13000, 13000, zlib.compress(b"\0" * 20_000_000, 9))
+    assert 15_000 < bomb.stat().st_size < 25_000
+    with pytest.raises(AnimeGANError) as info:
+        read_image(bomb)
+    message = str(info.value)
+    assert str(bomb) in message and "13000x13000" in message and "decompression bomb" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("width", "height"), [(8660, 5774), (20000, 20000)])
+def test_huge_but_possible_headers_pass_the_check(tmp_path, make_png, width, height):
+    """50 MP and 400 MP: files that large can be real photos (Pillow alone refuses the second)."""
+    least = height * (3 * width + 1) // 1032 + 1
+    path = make_png(tmp_path / "big.png", width, height, b"\0" * least)
+    with open_lazily(path) as img:
+        check_declared_size(path, img)
+        assert img.size == (width, height)
+    with pytest.raises(AnimeGANError, match="cannot hold"):
+        small = make_png(tmp_path / "small.png", width, height, b"\0" * (least // 2))
+        with open_lazily(small) as img:
+            check_declared_size(small, img)
+
+
+def test_one_bit_pngs_are_measured_at_their_own_depth(tmp_path, make_png):
+    """A 1-bit 13000 x 13000 PNG fits in 21 KB of deflate: such a file is not refused."""
+    path = make_png(tmp_path / "bits.png", 13000, 13000, b"\0" * 21_000, colour=0, depth=1)
+    with open_lazily(path) as img:
+        check_declared_size(path, img)
+
+
+@pytest.mark.parametrize("side", [40000, 60000])
+def test_more_pixels_than_the_cap_are_refused(tmp_path, side, no_decoding):
+    """A valid GIF may declare a huge screen around a 1x1 frame; above MAX_PIXELS it is refused."""
+    path = tmp_path / "screen.gif"
+    Image.new("P", (1, 1)).save(path)
+    patched(path, 6, struct.pack("<HH", side, side))
+    assert side * side > MAX_PIXELS
+    with pytest.raises(AnimeGANError, match=f"refusing {path}") as info:
+        read_image(path)
+    assert "\n" not in str(info.value)
+
+
+def test_bmp_and_jpeg_headers_larger_than_their_files_are_refused(tmp_path, no_decoding):
+    bmp = tmp_path / "b.bmp"
+    Image.new("RGB", (2, 2)).save(bmp)
+    patched(bmp, 18, struct.pack("<ii", 30000, 30000))
+    with pytest.raises(AnimeGANError, match="BMP file cannot hold the 30000x30000"):
+        read_image(bmp)
+    jpeg = tmp_path / "j.jpg"
+    Image.new("RGB", (16, 16), (90, 10, 200)).save(jpeg)
+    sof = jpeg.read_bytes().index(b"\xff\xc0")
+    patched(jpeg, sof + 5, struct.pack(">HH", 13000, 13000))
+    with pytest.raises(AnimeGANError, match="JPEG file cannot hold the 13000x13000"):
+        read_image(jpeg)
+    patched(jpeg, sof + 1, b"\xc9")  # arithmetic coding: no such bound, so the header passes
+    with open_lazily(jpeg) as img:
+        check_declared_size(jpeg, img)
+
+
+def test_animations_and_multi_page_files_count_their_frames(tmp_path):
+    frames = [Image.new("RGB", (6, 4), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "pages.tiff", save_all=True, append_images=frames[1:2])
+    frames[0].save(tmp_path / "still.png")
+    assert read_image(tmp_path / "a.gif").frames == 3
+    pages = read_image(tmp_path / "pages.tiff")
+    assert pages.frames == 2 and np.allclose(pages.rgb[..., 0], 1.0)  # the first page
+    assert read_image(tmp_path / "still.png").frames == 1

@@ -99,3 +99,40 @@ def test_missing_folder_and_nothing_readable(tmp_path):
     (tmp_path / "bad" / "x.png").write_bytes(b"junk")
     with pytest.raises(AnimeGANError, match="none of the 1 images"):
         prepare_style_dataset(tmp_path / "bad", tmp_path / "out")
+
+
+def test_an_unexpected_error_in_one_image_is_one_line_and_the_rest_is_prepared(tmp_path, monkeypatch, capsys):
+    from animegan.cli.main import main
+    from animegan.data import prepare
+
+    src = tmp_path / "style"
+    src.mkdir()
+    for name in ("a", "b", "c"):
+        Image.fromarray(square_on_white(40)).save(src / f"{name}.png")
+    real = prepare.edge_smooth
+
+    def failing_second():
+        calls = []
+
+        def odd(image):  # the second image hits a bug deep in a library (one worker: a fixed order)
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("cv2 went wrong\nmore detail")
+            return real(image)
+
+        return odd
+
+    monkeypatch.setattr(prepare, "edge_smooth", failing_second())
+    assert main(["prepare", str(src), "-o", str(tmp_path / "data"), "--size", "32", "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    skipped = [line for line in captured.err.splitlines() if line.startswith("animegan: skipped")]
+    assert skipped == [f"animegan: skipped {src / 'b.png'}: unexpected RuntimeError: cv2 went wrong"]
+    assert "Traceback" not in captured.err and "2 style images" in captured.out
+    assert sorted(p.name for p in (tmp_path / "data" / "smooth").iterdir()) == ["a.png", "c.png"]
+
+    monkeypatch.setattr(prepare, "edge_smooth", failing_second())
+    args = ["--debug", "prepare", str(src), "-o", str(tmp_path / "again"), "--size", "32", "--workers", "1"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: cv2 went wrong" in err  # --debug shows where it came from
+    assert f"animegan: skipped {src / 'b.png'}: unexpected RuntimeError: cv2 went wrong" in err

@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
@@ -17,10 +14,24 @@ def _norm_channels(model) -> int:
     return sum(layer.gamma.shape[0] for layer in model.layers if isinstance(layer, keras.layers.GroupNormalization))
 
 
-def test_resnet9_shape_and_parameter_count_at_256():
-    model = CycleGANGenerator()
+@pytest.fixture(scope="module")
+def resnet9():
+    """The reference-sized generator (ResNet-9, ngf=64), seeded: built once for the tests that need it."""
+    keras.utils.set_random_seed(0)
+    return CycleGANGenerator()
+
+
+@pytest.fixture(scope="module")
+def patchgan():
+    keras.utils.set_random_seed(0)
+    return PatchGANDiscriminator()
+
+
+def test_resnet9_shape_and_parameter_count_at_256(resnet9):
+    model = resnet9
     assert (model.n_blocks, model.ngf, model.norm, model.stride) == (9, 64, "instance", 4)
-    assert model(np.zeros((1, 256, 256, 3), "float32")).shape == (1, 256, 256, 3)
+    # Traced, not run (11M parameters at 256x256 cost seconds); the tiny net runs real sizes below.
+    assert tuple(model.compute_output_shape((1, 256, 256, 3))) == (1, 256, 256, 3)
     # Our instance norm has a scale and an offset per channel: 2 x 5,248 channels on top of the reference.
     assert _norm_channels(model) == 5_248
     assert model.count_params() == 11_388_675 == REFERENCE_RESNET9 + 2 * 5_248
@@ -34,8 +45,8 @@ def test_resnet6_parameter_count():
     assert CycleGANGenerator(n_blocks=6).count_params() == 11_388_675 - 3 * per_block
 
 
-def test_patchgan_shape_and_parameter_count_at_256():
-    disc = PatchGANDiscriminator()
+def test_patchgan_shape_and_parameter_count_at_256(patchgan):
+    disc = patchgan
     assert disc(np.zeros((2, 256, 256, 3), "float32")).shape == (2, 30, 30, 1)
     assert _norm_channels(disc) == 128 + 256 + 512
     assert disc.count_params() == 2_766_529 == REFERENCE_PATCHGAN + 2 * 896
@@ -53,9 +64,9 @@ def test_generator_is_fully_convolutional_and_up_samples_exactly_two_fold():
 
 
 @pytest.mark.parametrize("norm", NORMS)
-def test_every_norm_choice_builds_and_is_recorded(norm):
-    gen = CycleGANGenerator(n_blocks=1, ngf=4, norm=norm)
-    disc = PatchGANDiscriminator(ndf=4, norm=norm)
+def test_every_norm_choice_builds_and_is_recorded(harness, norm):
+    gen, disc = harness.model(f"cyclegan-resnet/{norm}"), harness.model(f"patchgan/{norm}")
+    assert (type(gen), type(disc)) == (CycleGANGenerator, PatchGANDiscriminator)
     assert gen.get_config()["norm"] == disc.get_config()["norm"] == norm
     assert gen(np.zeros((1, 16, 16, 3), "float32")).shape == (1, 16, 16, 3)
     assert disc(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 2, 2, 1)
@@ -64,41 +75,14 @@ def test_every_norm_choice_builds_and_is_recorded(norm):
     assert disc.get_layer("conv0").use_bias
 
 
-def test_kernels_start_as_normal_with_stddev_002():
-    keras.utils.set_random_seed(0)
-    kernel = np.asarray(CycleGANGenerator().get_layer("res1.conv1").kernel)
+def test_kernels_start_as_normal_with_stddev_002(resnet9, patchgan):
+    kernel = np.asarray(resnet9.get_layer("res1.conv1").kernel)
     assert abs(kernel.mean()) < 1e-3
     assert kernel.std() == pytest.approx(0.02, rel=0.02)
-    assert np.asarray(PatchGANDiscriminator().get_layer("conv1").kernel).std() == pytest.approx(0.02, rel=0.02)
+    assert np.asarray(patchgan.get_layer("conv1").kernel).std() == pytest.approx(0.02, rel=0.02)
 
 
 def test_registry_builds_it_by_architecture_name():
     assert GENERATORS["cyclegan-resnet"] is CycleGANGenerator
     model = build_generator("cyclegan-resnet", n_blocks=1, ngf=4, norm="layer")
     assert (model.architecture, model.n_blocks, model.norm) == ("cyclegan-resnet", 1, "layer")
-
-
-def test_keras_file_round_trip_in_a_fresh_process(tmp_path):
-    keras.utils.set_random_seed(5)
-    gen = CycleGANGenerator(n_blocks=2, ngf=8, norm="instance")
-    disc = PatchGANDiscriminator(ndf=8, norm="batch")
-    x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 36, 3)).astype("float32")
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "y.npy", np.asarray(gen(x)))
-    np.save(tmp_path / "d.npy", np.asarray(disc(x)))
-    gen.save(tmp_path / "g.keras")
-    disc.save(tmp_path / "d.keras")
-    script = f"""
-import numpy as np, animegan, keras
-p = {str(tmp_path)!r}
-g = keras.saving.load_model(p + '/g.keras'); d = keras.saving.load_model(p + '/d.keras')
-x = np.load(p + '/x.npy')
-assert type(g).__name__ == 'CycleGANGenerator' and (g.n_blocks, g.ngf, g.norm, g.stride) == (2, 8, 'instance', 4)
-assert type(d).__name__ == 'PatchGANDiscriminator' and (d.ndf, d.n_layers, d.norm) == (8, 3, 'batch')
-np.testing.assert_array_equal(np.asarray(g(x)), np.load(p + '/y.npy'))
-np.testing.assert_array_equal(np.asarray(d(x)), np.load(p + '/d.npy'))
-print('ok')
-"""
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().endswith("ok")

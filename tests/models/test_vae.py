@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import keras
 
 from animegan.errors import AnimeGANError
 from animegan.models.vae import ConvVAE, ReparameterizedSampling, VAEConfig
@@ -48,29 +47,9 @@ def test_sampling_layer_statistics_and_gradients():
     np.testing.assert_array_equal(again, ReparameterizedSampling(seed=3)([mean[:4], log_var[:4]]))
 
 
-def test_inference_reconstruction_uses_the_mean_and_reloads(tmp_path):
-    vae = ConvVAE(TINY, seed=1)
-    images = np.random.default_rng(3).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
+def test_inference_reconstruction_uses_the_mean(harness):
+    vae = harness.model("vae/none")  # the harness reloads it in a fresh process with the same outputs
+    size = vae.config.image_size
+    images = np.random.default_rng(3).uniform(-1, 1, (2, size, size, 3)).astype("float32")
     np.testing.assert_array_equal(vae(images), vae(images))
     np.testing.assert_allclose(vae(images), vae.decode(vae.encode(images)[0]), rtol=1e-6)
-    vae.save(tmp_path / "vae.keras")
-    restored = keras.saving.load_model(tmp_path / "vae.keras")
-    assert isinstance(restored, ConvVAE) and restored.config == TINY
-    np.testing.assert_allclose(restored(images), vae(images), rtol=1e-6, atol=1e-6)
-
-
-@pytest.mark.slow
-def test_decoder_exports_to_tflite_with_parity(tmp_path):
-    import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
-
-    decoder = ConvVAE(TINY).decoder
-    decoder.export(str(tmp_path / "decoder"), format="tf_saved_model", verbose=False)
-    interpreter = Interpreter(
-        model_content=tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "decoder")).convert()
-    )
-    interpreter.allocate_tensors()
-    z = np.random.default_rng(0).normal(size=(1, 6)).astype("float32")
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], z)
-    interpreter.invoke()
-    np.testing.assert_allclose(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]), decoder(z), atol=1e-5)

@@ -19,6 +19,14 @@ TINY_ARGS = [
 ]  # fmt: skip
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """The training scans cache their verdicts in the user cache: keep the tests' in a folder of their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANIMEGAN_CACHE", str(tmp_path_factory.mktemp("animegan_cache")))
+        yield
+
+
 def _cel_image(rng, size=64):
     image = np.full((size, size, 3), rng.integers(150, 255, 3), np.uint8)
     for _ in range(3):

@@ -10,6 +10,7 @@ from animegan.training.callbacks import (
     EpochLog,
     EpochScalars,
     HighFrequencyMetric,
+    LossExplosionWarning,
     NaNGuard,
     ProgressBar,
     SampleGrid,
@@ -59,6 +60,29 @@ def test_nan_guard_stops_and_says_where():
     assert guard.message == "loss d_loss became nan at epoch 5, step 7"
     guard.on_train_batch_end(7, {"g_loss": float("inf")})
     assert "d_loss" in guard.message  # the first one is kept
+
+
+def test_loss_explosion_is_judged_against_the_first_value_and_told_once_per_epoch():
+    lines = []
+    warn = LossExplosionWarning(lines.append, advice="lower --g-lr")
+    warn.on_epoch_begin(0)
+    warn.on_train_batch_end(0, {"g_loss": 300.0, "tv": 0.01, "phase": "init"})  # the baselines
+    warn.on_train_batch_end(1, {"g_loss": 3e6, "tv": 9e3})  # 10000 x 300, and under the floor of 1e4
+    assert lines == []
+    warn.on_train_batch_end(2, {"g_loss": 4e6, "tv": 2e4, "d_loss": 5.0})
+    warn.on_train_batch_end(3, {"g_loss": 1e17})
+    assert len(lines) == 1 and lines[0].startswith("animegan: warning: the losses are exploding at epoch 1, step 3")
+    assert "g_loss 4e+06 (first 300)" in lines[0] and "tv 2e+04 (first 0.01)" in lines[0]
+    assert lines[0].endswith("over 10000 x their first values; lower --g-lr")
+    warn.on_epoch_begin(1)
+    warn.on_train_batch_end(0, {"g_loss": float("nan")})  # NaNGuard's case
+    warn.on_train_batch_end(1, {"g_loss": 1e17})
+    assert len(lines) == 2 and "epoch 2, step 2" in lines[1]
+    # a resumed run compares with the run's first values, saved with the checkpoint
+    resumed = LossExplosionWarning(lines.append, baselines=warn.state()[LossExplosionWarning.STATE_KEY])
+    assert resumed.baselines == {"g_loss": 300.0, "tv": 0.01, "d_loss": 5.0}
+    resumed.on_train_batch_end(0, {"g_loss": 1e17})
+    assert len(lines) == 3
 
 
 def test_sample_grid_rows_are_photo_then_stylized(tmp_path):

@@ -62,3 +62,66 @@ def test_mismatched_model_is_one_clear_error(tmp_path):
         manager.restore(Holder(shapes=((2, 3), (5,))), manager.latest())
     with pytest.raises(AnimeGANError, match="does not match this model"):
         manager.restore(Holder(shapes=((2, 3),)), manager.latest())
+
+
+def test_the_record_holds_each_kept_files_checksum(tmp_path):
+    import hashlib
+
+    manager = CheckpointManager(tmp_path, keep=2)
+    for epoch in (1, 2, 3):
+        manager.save(Holder(value=float(epoch)), epoch, {"phase": "adversarial", "epoch": epoch})
+    record = json.loads((tmp_path / "checkpoints" / "last.json").read_text())
+    entries = [record, *record["previous"]]
+    assert [(e["epoch"], e["file"]) for e in entries] == [(3, "epoch_0003.npz"), (2, "epoch_0002.npz")]
+    for entry in entries:
+        data = (tmp_path / "checkpoints" / entry["file"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["size"] == len(data)
+        assert entry["state"]["epoch"] == entry["epoch"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip a byte", "delete"])
+def test_a_damaged_latest_checkpoint_falls_back_to_the_newest_intact_one(tmp_path, damage):
+    manager = CheckpointManager(tmp_path, keep=2)
+    for epoch in (1, 2, 3):
+        manager.save(Holder(value=float(epoch)), epoch, {"epoch": epoch})
+    latest = tmp_path / "checkpoints" / "epoch_0003.npz"
+    data = latest.read_bytes()
+    if damage == "truncate":
+        latest.write_bytes(data[: len(data) // 2])
+    elif damage == "flip a byte":
+        latest.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])  # same size: the checksum finds it
+    else:
+        latest.unlink()
+    lines = []
+    checkpoint, arrays = manager.newest_intact(report=lines.append)
+    assert (checkpoint.epoch, checkpoint.state) == (2, {"epoch": 2})
+    assert len(lines) == 1 and "epoch_0003.npz" in lines[0] and "resuming from epoch_0002.npz (epoch 2)" in lines[0]
+    restored = Holder()
+    manager.restore(restored, checkpoint, arrays)
+    assert float(np.asarray(restored.net[0])[0, 0]) == 2.0
+    # the next save of epoch 3 replaces the damaged file and keeps epoch 2 as the previous one
+    manager.save(Holder(value=3.0), 3)
+    assert manager.newest_intact()[0].epoch == 3
+
+
+def test_no_intact_checkpoint_is_one_line_naming_each(tmp_path):
+    manager = CheckpointManager(tmp_path, keep=2)
+    for epoch in (1, 2):
+        manager.save(Holder(), epoch)
+    for path in (tmp_path / "checkpoints").glob("epoch_*.npz"):
+        path.write_bytes(path.read_bytes()[:50])
+    with pytest.raises(AnimeGANError) as error:
+        manager.newest_intact()
+    message = str(error.value)
+    assert "\n" not in message and message.startswith("no intact checkpoint in")
+    assert "epoch_0002.npz" in message and "epoch_0001.npz" in message
+
+
+def test_an_old_record_without_checksums_still_resumes(tmp_path):
+    manager = CheckpointManager(tmp_path)
+    manager.save(Holder(value=4.0), 1)
+    record_path = tmp_path / "checkpoints" / "last.json"
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps({"format": 1, "epoch": 1, "file": record["file"], "state": {}}))
+    checkpoint, arrays = manager.newest_intact()
+    assert checkpoint.epoch == 1 and checkpoint.sha256 is None and len(arrays) == 4

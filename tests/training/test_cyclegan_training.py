@@ -74,6 +74,19 @@ def test_cli_defaults_are_the_papers_and_options_reach_the_config():
     assert (config.n_blocks, config.norm, config.clipnorm, config.pool_size, config.flip) == (6, "layer", 1.0, 0, False)
     assert config.val_dir == "V"
 
+
+def test_decay_epochs_default_to_the_second_half_of_the_run():
+    from animegan.cli.main import build_parser
+    from animegan.cli.train_cyclegan import _config
+
+    base = ["train", "cyclegan", "--domain-a", "A", "--domain-b", "B", "--out", "R"]
+    for epochs, decay in ((1, 0), (2, 1), (7, 3), (200, 100)):
+        assert _config(build_parser().parse_args([*base, "--epochs", str(epochs)])).decay_epochs == decay
+    assert _config(build_parser().parse_args([*base, "--epochs", "7", "--decay-epochs", "7"])).decay_epochs == 7
+    config = CycleGANConfig("a", "b", epochs=1)  # the quick try that used to be refused
+    assert CycleGANConfig.from_dict(config.to_dict()) == config and config.decay_epochs == 0
+
+
 def test_lsgan_discriminator_loss_and_l1():
     ones, zeros = np.ones((2, 3, 3, 1), "float32"), np.zeros((2, 3, 3, 1), "float32")
     assert float(lsgan_discriminator_loss(ones, zeros)) == 0.0  # a perfect discriminator

@@ -64,8 +64,11 @@ class ToyTask:
     batch_size = 4
     shown_losses = ("g_loss", "d_loss")
 
-    def __init__(self, seed: int = 0):
+    tuning_options = ("--lr",)
+
+    def __init__(self, seed: int = 0, lr: float = 1e-2):
         self.seed = seed
+        self.lr = lr
 
     def build_trainer(self) -> ToyTrainer:
         keras.utils.set_random_seed(self.seed)
@@ -75,7 +78,7 @@ class ToyTask:
         h = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, strides=2, padding="same")(y))
         discriminator = keras.Model(y, keras.layers.Conv2D(1, 3, padding="same")(h), name="toy_d")
         trainer = ToyTrainer(generator, discriminator)
-        trainer.compile(g_optimizer=adam(1e-2, name="g_adam"), d_optimizer=adam(1e-2, name="d_adam"))
+        trainer.compile(g_optimizer=adam(self.lr, name="g_adam"), d_optimizer=adam(self.lr, name="d_adam"))
         return trainer
 
     def dataset(self, first_epoch: int, end_epoch: int):
@@ -149,6 +152,44 @@ def test_run_folder_rules(tmp_path):
         fit(ToyTask(), options(tmp_path / "other", 1, strategy="tpu"))
     with pytest.raises(AnimeGANError, match="--epochs must be at least 1"):
         fit(ToyTask(), options(tmp_path / "other", 0))
+
+
+def test_a_damaged_latest_checkpoint_resumes_from_the_one_before_and_ends_as_the_straight_run(tmp_path, capsys):
+    straight = fit(ToyTask(), options(tmp_path / "straight", 3))
+    fit(ToyTask(), options(tmp_path / "split", 2))
+    latest = tmp_path / "split" / "checkpoints" / "epoch_0002.npz"
+    latest.write_bytes(latest.read_bytes()[:-300])  # truncated on disk after its commit
+    resumed = fit(ToyTask(), options(tmp_path / "split", 3, resume=True))
+    err = capsys.readouterr().err
+    assert "epoch_0002.npz is" in err and "resuming from epoch_0001.npz (epoch 1) instead" in err
+    assert "Traceback" not in err and resumed.initial_epoch == 1
+    a, b = checkpoint(straight.run_dir, 3), checkpoint(tmp_path / "split", 3)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_a_resume_trains_on_with_the_configured_learning_rate(tmp_path):
+    fit(ToyTask(lr=1e-2), options(tmp_path / "run", 1))
+    fit(ToyTask(lr=1e-3), options(tmp_path / "run", 2, resume=True))
+    saved = checkpoint(tmp_path / "run", 2)
+    with np.load(tmp_path / "run" / "checkpoints" / "epoch_0001.npz") as first:
+        assert float(first["g_optimizer.00001"]) == pytest.approx(1e-2)  # adam/learning_rate after epoch 1
+    assert float(saved["g_optimizer.00001"]) == pytest.approx(1e-3)
+    assert float(saved["d_optimizer.00001"]) == pytest.approx(1e-3)
+    # (with the checkpoint's own rate, a resume stays bit-exact: test_stop_then_resume_equals_the_straight_run)
+
+
+def test_exploding_losses_are_one_warning_line_per_epoch(tmp_path, capsys):
+    result = fit(ToyTask(lr=1e3), options(tmp_path / "run", 2))  # losses of 1e15, as --g-lr 1e6 gives AnimeGAN
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "losses are exploding" in line]
+    assert result.epochs_done == 2 and 1 <= len(warnings) <= 2
+    assert warnings[0].startswith("animegan: warning: the losses are exploding at epoch 1")
+    assert "lower the learning rates (--lr), then continue with --resume" in warnings[0]
+    assert max(result.history["d_loss"]) > 1e4
+    quiet = fit(ToyTask(), options(tmp_path / "healthy", 2))
+    assert quiet.epochs_done == 2 and "exploding" not in capsys.readouterr().err
+    record = json.loads((tmp_path / "run" / "checkpoints" / "last.json").read_text())
+    assert set(record["state"]["loss_baselines"]) == {"g_loss", "d_loss"}
 
 
 @pytest.mark.slow

@@ -1,0 +1,1 @@
+"""Work beyond one process: batch stylization on Ray Data, and training on several machines (see docs/scale-out.md)."""
