@@ -31,13 +31,19 @@ VARIANTS = {
 }
 
 
+class _Models(dict):
+    """Each variant built (seeded) when a test first asks for it: a pytest-xdist worker builds only its own."""
+
+    def __missing__(self, name):
+        arch, kwargs = VARIANTS[name]
+        keras.utils.set_random_seed(0)
+        self[name] = build_generator(arch, **kwargs)
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def models():
-    built = {}
-    for name, (arch, kwargs) in VARIANTS.items():
-        keras.utils.set_random_seed(0)
-        built[name] = build_generator(arch, **kwargs)
-    return built
+    return _Models()
 
 
 def _run(proto, x):
