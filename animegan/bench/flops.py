@@ -26,12 +26,17 @@ def _macs(layer, in_shape, out_shape) -> int:
     return out_pixels * cin * kh * kw * layer.filters // getattr(layer, "groups", 1)
 
 
+def conv_kinds() -> tuple[type, ...]:
+    import keras
+
+    return (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D, keras.layers.Conv2DTranspose)
+
+
 def generator_gflops(model, height: int, width: int) -> float:
     """GFLOPs (2 x multiply-adds of the convolutions) for one ``height x width`` image."""
     import keras
 
-    kinds = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D, keras.layers.Conv2DTranspose)
-    layers = [layer for layer in model.layers if isinstance(layer, kinds)]
+    layers = [layer for layer in model.layers if isinstance(layer, conv_kinds())]
     probe = keras.Model(model.inputs, [t for layer in layers for t in (layer.input, layer.output)])
     shapes = [t.shape for t in probe(keras.Input(batch_shape=(1, height, width, 3)))]
     total = sum(_macs(layer, shapes[2 * i], shapes[2 * i + 1]) for i, layer in enumerate(layers))

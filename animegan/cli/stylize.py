@@ -33,10 +33,11 @@ def add_parser(subparsers) -> None:
         "-m",
         "--model",
         help="default: the bundled default style. A .keras generator (see 'animegan weights import'), what "
-        "'animegan export' wrote (a .tflite file, run on LiteRT without TensorFlow, or a SavedModel directory), "
+        "'animegan export' wrote (a .tflite file, run on LiteRT without TensorFlow; an .onnx file, run on ONNX "
+        "Runtime; or a SavedModel directory), "
         "or the name of a pretrained style, downloaded on first use (see 'animegan weights list')",
     )
-    parser.add_argument("--threads", type=positive_int, help="CPU threads for a .tflite model (default: all cores)")
+    parser.add_argument("--threads", type=positive_int, help="CPU threads for a .tflite or .onnx model (default: all cores)")
     parser.add_argument("--max-side", type=positive_int, help="process at most this many pixels on the longer side")
     parser.add_argument(
         "--max-memory",

@@ -33,6 +33,7 @@ class ExportOptions:
     overwrite: bool = False
     gpu_report: str | Path | None = None  # where to write the full per-op GPU report (tflite)
     verify_sizes: tuple[tuple[int, int], ...] = DEFAULT_SIZES
+    calibration_method: str | None = None  # onnx int8: animegan.export.onnx_quantize.CALIBRATION_METHODS
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,11 @@ def _check_options(output: Path, options: ExportOptions) -> None:
         raise AnimeGANError(f"unknown format {options.format!r}; choose one of {', '.join(FORMATS)}")
     if options.quantization not in QUANTIZATIONS:
         raise AnimeGANError(f"unknown quantization {options.quantization!r}; choose one of {', '.join(QUANTIZATIONS)}")
-    if options.quantization != "none" and options.format != "tflite":
-        raise AnimeGANError(f"--quantize {options.quantization} is for --format tflite; {options.format} exports float32")
+    if options.quantization != "none" and options.format != "tflite" and (options.format, options.quantization) != ("onnx", "int8"):
+        also = " (and int8 for onnx)" if options.format == "onnx" else ""
+        raise AnimeGANError(f"--quantize {options.quantization} is for --format tflite{also}; {options.format} exports float32")
+    if options.calibration_method is not None and (options.format, options.quantization) != ("onnx", "int8"):
+        raise AnimeGANError("--calibration-method is for --format onnx --quantize int8")
     if options.calibration is not None and options.quantization != "int8":
         raise AnimeGANError("--calibration is for --quantize int8")
     if options.input_size and options.dynamic:
@@ -110,10 +114,10 @@ def _verification_inputs(metadata: ExportMetadata, options: ExportOptions) -> li
     return sample_inputs(sizes, per_size)
 
 
-def _verify(model, runner, metadata: ExportMetadata, options: ExportOptions, report) -> Verification:
+def _verify(model, runner, metadata: ExportMetadata, options: ExportOptions, report, threshold: str | None = None) -> Verification:
     label = f"{metadata.format}" + (f" {metadata.quantization}" if metadata.quantization != "none" else " float32")
     inputs = _verification_inputs(metadata, options)
-    result = verify(keras_runner(model), runner, inputs, label, metadata.quantization)
+    result = verify(keras_runner(model), runner, inputs, label, threshold or metadata.quantization)
     for line in result.lines():
         report(line)
     result.check()
@@ -231,13 +235,24 @@ def _verify_uint8(model, serving, metadata: ExportMetadata, report) -> None:
 
 
 def _export_onnx(model, output: Path, options: ExportOptions, report) -> ExportResult:
-    from animegan.export.onnx import OnnxRunner, convert_onnx
+    from animegan.inference.backends_onnx import OnnxBackend
+    from animegan.export.calibration import DEFAULT_SIZE, calibration_images
+    from animegan.export.onnx import convert_onnx
     from animegan.export.source import metadata_for
 
     size = None if options.dynamic else (tuple(options.input_size) if options.input_size else None)
-    content = convert_onnx(model, size)
-    metadata = metadata_for(model, "onnx", "none", size)
-    verification = _verify(model, OnnxRunner(content), metadata, options, report) if options.verify else None
+    representative = None
+    if options.quantization == "int8":
+        representative = calibration_images(options.calibration, size or DEFAULT_SIZE)
+        source = options.calibration or "synthetic photo-like images"
+        report(f"calibrating int8 on {len(representative)} images from {source}")
+    content = convert_onnx(model, size, options.quantization, representative, options.calibration_method, report)
+    metadata = metadata_for(model, "onnx", options.quantization, size)
+    verification = None
+    if options.verify:
+        runner = OnnxBackend(model_content=content, metadata=metadata)
+        threshold = "onnx" if options.quantization == "none" else None  # float32 across runtimes: see verify.py
+        verification = _verify(model, runner, metadata, options, report, threshold)
     write_bytes(output, content)
     write_text(metadata_path(output), metadata.to_json())
     return ExportResult(output, metadata, verification)

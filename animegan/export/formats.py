@@ -2,3 +2,4 @@
 
 FORMATS = ("savedmodel", "tflite", "onnx")
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
+CALIBRATION_METHODS = ("percentile", "minmax")  # onnx int8: animegan.export.onnx_quantize

@@ -38,6 +38,10 @@ THRESHOLDS = {
     "float16": Threshold("psnr", 40.0),
     "dynamic": Threshold("psnr", 28.0),  # int8 weights: held to the int8 bar
     "int8": Threshold("psnr", 28.0),
+    # float32 on another runtime (ONNX Runtime): other kernels sum in another order. 1e-3 on the [-1, 1]
+    # output is an eighth of one uint8 level (2/255 = 7.8e-3), so a written pixel moves by at most one
+    # level, and it implies PSNR >= 66 dB. The direct ONNX writer stays within ~3e-5, tf2onnx ~4e-4.
+    "onnx": Threshold("max_abs", 1e-3),
 }
 
 

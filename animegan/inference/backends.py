@@ -2,8 +2,9 @@
 
 A backend is called with float32 NHWC RGB in [-1, 1] (H and W multiples of ``stride``) and returns the
 same. ``load_backend`` picks the backend from the path; later formats add one entry to ``_BACKENDS``.
-The exported formats live in their own modules (``backends_tflite``, ``backends_savedmodel``), imported
-only when a model of theirs is loaded: the TFLite one must not pull in TensorFlow.
+The exported formats live in their own modules (``backends_tflite``, ``backends_savedmodel``,
+``backends_onnx``), imported only when a model of theirs is loaded: the TFLite and ONNX ones must not
+pull in TensorFlow.
 """
 
 from __future__ import annotations
@@ -127,6 +128,10 @@ def _is_tflite(path: Path) -> bool:
     return path.suffix == ".tflite" and path.is_file()
 
 
+def _is_onnx(path: Path) -> bool:
+    return path.suffix == ".onnx" and path.is_file()
+
+
 def _is_savedmodel(path: Path) -> bool:
     return path.is_dir() and (path / "saved_model.pb").is_file()
 
@@ -154,6 +159,13 @@ def _tflite(path: Path, threads: int | None) -> Backend:
     return TFLiteBackend(path, threads=threads)
 
 
+def _onnx(path: Path, threads: int | None) -> Backend:
+    from animegan.inference.backends_onnx import OnnxBackend
+
+    _image_input(path)
+    return OnnxBackend(path, threads=threads)
+
+
 def _savedmodel(path: Path, threads: int | None) -> Backend:
     from animegan.inference.backends_savedmodel import SavedModelBackend
 
@@ -166,13 +178,14 @@ _BACKENDS: list[tuple[Callable[[Path], bool], Callable[[Path, int | None], Backe
     (_is_keras, _keras),
     (_is_tflite, _tflite),
     (_is_savedmodel, _savedmodel),
+    (_is_onnx, _onnx),
 ]
 
 
 def load_backend(model: str | Path, threads: int | None = None) -> Backend:
     """The backend for a model path; a one-line error when nothing can run it.
 
-    ``threads`` is the CPU thread count of the TFLite interpreter (default: all cores).
+    ``threads`` is the CPU thread count of the TFLite interpreter or ONNX Runtime (default: all cores).
     """
     path = Path(model)
     if not path.exists():
@@ -180,4 +193,4 @@ def load_backend(model: str | Path, threads: int | None = None) -> Backend:
     for accepts, backend in _BACKENDS:
         if accepts(path):
             return backend(path, threads)
-    raise AnimeGANError(f"cannot run {model}: expected a .keras file, a .tflite file or a SavedModel directory")
+    raise AnimeGANError(f"cannot run {model}: expected a .keras file, a .tflite file, an .onnx file or a SavedModel directory")

@@ -86,9 +86,9 @@ def test_runtime_falls_back_to_tf_lite(tflite_models, monkeypatch):
 def test_unknown_files_and_missing_metadata_are_one_line_errors(tflite_models, tmp_path):
     with pytest.raises(AnimeGANError, match="model not found"):
         load_backend(tmp_path / "nope.tflite")
-    other = tmp_path / "model.onnx"
+    other = tmp_path / "model.pth"  # .onnx runs on ONNX Runtime now (tests/inference/test_backends_onnx.py)
     other.write_bytes(b"x")
-    with pytest.raises(AnimeGANError, match="expected a .keras file, a .tflite file or a SavedModel directory"):
+    with pytest.raises(AnimeGANError, match="expected a .keras file, a .tflite file, an .onnx file or a SavedModel directory"):
         load_backend(other)
     orphan = tmp_path / "orphan.tflite"
     orphan.write_bytes(tflite_models["dynamic"].read_bytes())

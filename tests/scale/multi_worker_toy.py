@@ -11,15 +11,13 @@ import sys
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from animegan.errors import AnimeGANError
-from animegan.training.base import GANTrainer
-from animegan.training.fit import FitOptions, fit
-
-SIZE = 8
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # for tests.training.toy, in script mode
+from animegan.errors import AnimeGANError  # noqa: E402
+from animegan.training.base import GANTrainer  # noqa: E402
+from animegan.training.fit import FitOptions, fit  # noqa: E402
+from tests.training.toy import SeededPhotos, toy_networks  # noqa: E402
 
 class TwoPhaseToy(GANTrainer):
     """Epoch 1 pulls the generator towards the photo (L1); later epochs add an LSGAN discriminator."""
@@ -51,7 +49,7 @@ class TwoPhaseToy(GANTrainer):
         return self.record(g_loss=g_loss, d_loss=d_loss)
 
 
-class ToyTask:
+class ToyTask(SeededPhotos):
     """A ``fit.TrainingTask``: epoch ``e``'s photos are a stateless function of (seed, e)."""
 
     batch_size = 4
@@ -62,12 +60,7 @@ class ToyTask:
         self.seed = seed
 
     def build_trainer(self) -> TwoPhaseToy:
-        keras.utils.set_random_seed(self.seed)
-        x = keras.Input((SIZE, SIZE, 3))
-        generator = keras.Model(x, keras.layers.Conv2D(3, 3, padding="same", activation="tanh")(x), name="toy_g")
-        y = keras.Input((SIZE, SIZE, 3))
-        h = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, strides=2, padding="same")(y))
-        discriminator = keras.Model(y, keras.layers.Conv2D(1, 3, padding="same")(h), name="toy_d")
+        generator, discriminator = toy_networks(self.seed)
         trainer = TwoPhaseToy(generator, discriminator)
         # SGD with momentum, not Adam: its update is linear in the gradient, so two processes agree to
         # float rounding (Adam's first steps are lr * sign(gradient), which rounding can flip near zero).
@@ -75,18 +68,6 @@ class ToyTask:
         trainer.compile(g_optimizer=sgd("g_sgd"), d_optimizer=sgd("d_sgd"))
         return trainer
 
-    def dataset(self, first_epoch: int, end_epoch: int):
-        count = self.steps_per_epoch * self.batch_size
-
-        def epoch_images(epoch):
-            seed = tf.stack([tf.constant(self.seed, tf.int64), epoch])
-            images = tf.random.stateless_uniform([count, SIZE, SIZE, 3], seed, minval=-1.0, maxval=1.0)
-            return tf.data.Dataset.from_tensor_slices({"photo": images})
-
-        return tf.data.Dataset.range(first_epoch, end_epoch).flat_map(epoch_images).batch(self.batch_size)
-
-    def validation_photos(self) -> np.ndarray:
-        return np.random.default_rng(self.seed).uniform(-1, 1, (2, SIZE, SIZE, 3)).astype(np.float32)
 
 
 def train(run_dir, epochs: int, strategy: str, resume: bool = False):

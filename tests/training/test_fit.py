@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
-if __name__ == "__main__":  # the script mode: split the CPU before TensorFlow starts
+if __name__ == "__main__":
+    sys.path.insert(0, str(PROJECT))  # for tests.training.toy  # the script mode: split the CPU before TensorFlow starts
     _REPLICAS = int(sys.argv[2])
     import tensorflow as tf
 
@@ -31,9 +32,7 @@ from animegan.errors import AnimeGANError  # noqa: E402
 from animegan.training.base import GANTrainer, adam  # noqa: E402
 from animegan.training.callbacks import read_epoch_log  # noqa: E402
 from animegan.training.fit import FitOptions, fit, summary_lines  # noqa: E402
-
-SIZE = 8
-
+from tests.training.toy import SeededPhotos, toy_networks  # noqa: E402
 
 class ToyTrainer(GANTrainer):
     """LSGAN plus an L1 pull towards the photo: both networks update every step."""
@@ -57,7 +56,7 @@ class ToyTrainer(GANTrainer):
         return self.record(g_loss=g_loss, d_loss=d_loss)
 
 
-class ToyTask:
+class ToyTask(SeededPhotos):
     """A ``animegan.training.fit.TrainingTask`` whose epoch ``e`` data is a stateless function of (seed, e)."""
 
     steps_per_epoch = 3
@@ -71,28 +70,11 @@ class ToyTask:
         self.lr = lr
 
     def build_trainer(self) -> ToyTrainer:
-        keras.utils.set_random_seed(self.seed)
-        x = keras.Input((SIZE, SIZE, 3))
-        generator = keras.Model(x, keras.layers.Conv2D(3, 3, padding="same", activation="tanh")(x), name="toy_g")
-        y = keras.Input((SIZE, SIZE, 3))
-        h = keras.layers.LeakyReLU(0.2)(keras.layers.Conv2D(8, 3, strides=2, padding="same")(y))
-        discriminator = keras.Model(y, keras.layers.Conv2D(1, 3, padding="same")(h), name="toy_d")
+        generator, discriminator = toy_networks(self.seed)
         trainer = ToyTrainer(generator, discriminator)
         trainer.compile(g_optimizer=adam(self.lr, name="g_adam"), d_optimizer=adam(self.lr, name="d_adam"))
         return trainer
 
-    def dataset(self, first_epoch: int, end_epoch: int):
-        count = self.steps_per_epoch * self.batch_size
-
-        def epoch_images(epoch):
-            seed = tf.stack([tf.constant(self.seed, tf.int64), epoch])
-            images = tf.random.stateless_uniform([count, SIZE, SIZE, 3], seed, minval=-1.0, maxval=1.0)
-            return tf.data.Dataset.from_tensor_slices({"photo": images})
-
-        return tf.data.Dataset.range(first_epoch, end_epoch).flat_map(epoch_images).batch(self.batch_size)
-
-    def validation_photos(self) -> np.ndarray:
-        return np.random.default_rng(self.seed).uniform(-1, 1, (2, SIZE, SIZE, 3)).astype(np.float32)
 
 
 def options(run_dir, epochs, **kw) -> FitOptions:
