@@ -72,6 +72,9 @@ class OnnxBackend:
         fixed = not self.latent and all(isinstance(d, int) for d in shape[1:3])
         self.input_size = (int(shape[1]), int(shape[2])) if fixed else None
         self._shape = (1, *self.input_size, 3) if fixed else None
+        # No statistics signature in ONNX exports yet: tiles use their own statistics (stylize says so),
+        # and the memory budget uses memory.FALLBACK_ACTIVATION_BYTES (no ONNX Runtime factor measured).
+        self.statistics = None
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self._input: batch})[0]
