@@ -17,7 +17,8 @@ from animegan.export.verify import psnr
 from animegan.inference.backends import load_backend
 from animegan.inference.stylize import stylize_array
 
-pytestmark = pytest.mark.slow
+# One worker builds the six exports (a module fixture would be built again by each xdist worker).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("statistics-exports")]
 DEFAULT_KERAS = Path(__file__).resolve().parents[2] / "animegan/assets/default.keras"
 VARIANTS = {  # name: (export options, PSNR the picture must reach against the .keras model's)
     "savedmodel": (dict(format="savedmodel"), 45.0),
