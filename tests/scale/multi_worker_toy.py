@@ -13,11 +13,10 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # for tests.training.toy, in script mode
-from animegan.errors import AnimeGANError  # noqa: E402
-from animegan.training.base import GANTrainer  # noqa: E402
-from animegan.training.fit import FitOptions, fit  # noqa: E402
-from tests.training.toy import SeededPhotos, toy_networks  # noqa: E402
+from animegan.errors import AnimeGANError
+from animegan.training.base import GANTrainer
+from animegan.training.fit import FitOptions, fit
+from tests.training.toy import SeededPhotos, toy_networks  # the checkout is on PYTHONPATH (start_workers)
 
 class TwoPhaseToy(GANTrainer):
     """Epoch 1 pulls the generator towards the photo (L1); later epochs add an LSGAN discriminator."""

@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
-if __name__ == "__main__":
-    sys.path.insert(0, str(PROJECT))  # for tests.training.toy  # the script mode: split the CPU before TensorFlow starts
+if __name__ == "__main__":  # the script mode: split the CPU before TensorFlow starts
     _REPLICAS = int(sys.argv[2])
     import tensorflow as tf
 
@@ -178,6 +177,7 @@ def test_exploding_losses_are_one_warning_line_per_epoch(tmp_path, capsys):
 def test_mirrored_over_two_replicas_equals_one_device(tmp_path):
     fit(ToyTask(), options(tmp_path / "one", 2))
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
+    env["PYTHONPATH"] = str(PROJECT)  # the script imports tests.training.toy
     done = subprocess.run(
         [sys.executable, __file__, str(tmp_path / "two"), "2"], capture_output=True, text=True, env=env, timeout=300
     )
