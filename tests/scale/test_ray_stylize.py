@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -29,8 +30,20 @@ def summary_line(err: str) -> str:
 
 
 def run_cli(capsys, *argv) -> tuple[int, str]:
+    _streams_on_this_stderr()
     code = main(["stylize", *map(str, argv)])
     return code, capsys.readouterr().err
+
+
+def _streams_on_this_stderr() -> None:
+    """Ray Data's stream handlers keep the stderr of the test that ran the session's first dataset; later
+    tests capture another, and a write to the closed one prints '--- Logging error ---' with a traceback
+    (a test artefact: a user's process has one stderr)."""
+    loggers = [logging.getLogger(), *(v for v in logging.root.manager.loggerDict.values() if isinstance(v, logging.Logger))]
+    for handler in (h for logger in loggers for h in logger.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler) and getattr(handler.stream, "closed", False):
+            with handler.lock:  # not setStream: it flushes the closed stream first
+                handler.stream = sys.stderr
 
 
 @pytest.fixture()
