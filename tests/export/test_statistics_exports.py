@@ -17,8 +17,7 @@ from animegan.export.verify import psnr
 from animegan.inference.backends import load_backend
 from animegan.inference.stylize import stylize_array
 
-# One worker builds the six exports (a module fixture would be built again by each xdist worker).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("statistics-exports")]
+pytestmark = pytest.mark.slow
 DEFAULT_KERAS = Path(__file__).resolve().parents[2] / "animegan/assets/default.keras"
 VARIANTS = {  # name: (export options, PSNR the picture must reach against the .keras model's)
     "savedmodel": (dict(format="savedmodel"), 45.0),
@@ -30,22 +29,28 @@ VARIANTS = {  # name: (export options, PSNR the picture must reach against the .
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def photo(shared_dir):
     return read_image(shared_dir / "data/kodak24/05.png").rgb[:256, :384]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def keras_picture(photo):
     return stylize_array(load_backend(DEFAULT_KERAS), photo, max_memory=None)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exports(tmp_path_factory):
+    """``exports(name)``: the path of that export, written the first time a test asks for it, so that each
+    xdist worker builds only the variants its own tests use (the six take about four minutes)."""
     folder = tmp_path_factory.mktemp("statistics-exports")
-    for name, (options, _) in VARIANTS.items():
-        export_model(DEFAULT_KERAS, folder / name, ExportOptions(**options), report=lambda _: None)
-    return folder
+
+    def export(name: str) -> Path:
+        if not (folder / name).exists():
+            export_model(DEFAULT_KERAS, folder / name, ExportOptions(**VARIANTS[name][0]), report=lambda _: None)
+        return folder / name
+
+    return export
 
 
 INT8_NOTE = (
@@ -60,7 +65,7 @@ INT8_NOTE = (
     [pytest.param(n, marks=pytest.mark.xfail(reason=INT8_NOTE, strict=True)) if n.startswith("int8") else n for n in VARIANTS],
 )
 def test_every_export_gives_the_keras_picture(exports, photo, keras_picture, name):
-    backend = load_backend(exports / name, threads=1)
+    backend = load_backend(exports(name), threads=1)
     assert backend.statistics is not None and len(backend.statistics.sites) == 24
     picture = stylize_array(backend, photo, max_memory=None)
     assert psnr(picture * 2 - 1, keras_picture * 2 - 1) >= VARIANTS[name][1]
@@ -68,8 +73,9 @@ def test_every_export_gives_the_keras_picture(exports, photo, keras_picture, nam
 
 def test_an_export_without_statistics_falls_back_to_tile_statistics_and_says_so(exports, photo, keras_picture, tmp_path):
     old = tmp_path / "old.tflite"
-    old.write_bytes((exports / "fp32-fixed.tflite").read_bytes())
-    metadata = json.loads((exports / "fp32-fixed.tflite.json").read_text())
+    fixed = exports("fp32-fixed.tflite")
+    old.write_bytes(fixed.read_bytes())
+    metadata = json.loads(fixed.with_name(fixed.name + ".json").read_text())
     assert [site["groups"] for site in metadata["norm_sites"]] == [1] * 24 and metadata["activation_bytes"] > 1000
     metadata.pop("norm_sites")  # as exports written before the statistics signature
     (tmp_path / "old.tflite.json").write_text(json.dumps(metadata))
@@ -84,7 +90,7 @@ def test_the_plain_model_stays_the_first_subgraph(exports):
     """Other runtimes (and the GPU delegate) call the first subgraph: it must be the plain model."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(exports / "fp32-dynamic.tflite"))
+    interpreter = Interpreter(model_path=str(exports("fp32-dynamic.tflite")))
     assert set(interpreter.get_signature_list()) == {"serving_default", "statistics"}
     assert [d["name"] for d in interpreter.get_input_details()] == ["serving_default_photo:0"]
     runner = interpreter.get_signature_runner("statistics")
