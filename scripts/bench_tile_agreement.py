@@ -3,9 +3,8 @@
 For AnimeGANv1 (instance norm) and AnimeGANv2 (layer norm) with the random reference weights in
 ../shared (imported as ``tests/weights/test_parity.py`` does) and the bundled default model, on Kodak
 photos at twice their size (1536x1024) in 512-pixel tiles: PSNR of each against the whole image run
-in one piece: naive tiles, the first whole-statistics pass alone (what is kept when the probe tile
-agrees with it to ``whole_statistics.ACCEPT_PSNR``), the probe's PSNR, and the corrected second pass;
-with the seconds. With ``--figure DIR``: a crop of one photo, naive and with whole-image statistics, as two
+in one piece: naive tiles, tiles with estimated whole-image statistics (``whole_statistics``, what
+exports do), and the stage-by-stage run (``layerwise``, what a ``.keras`` model does); with the seconds. With ``--figure DIR``: a crop of one photo, naive and with whole-image statistics, as two
 small JPEGs (the before/after of docs/big-photos.md). With ``--exports``: instead, the bundled default
 model exported to the SavedModel and every TFLite variant (fixed 512x512, which tiles a 768x512 photo,
 and any-size), each one's ``animegan stylize`` picture against the ``.keras`` model's on Kodak photos.
@@ -52,30 +51,37 @@ def _photo(name: str, scale: int) -> np.ndarray:
 
 
 def measure(backend, x: np.ndarray, tile: int) -> dict:
+    """PSNR against the whole image and seconds of: naive tiles, the two-grid estimate of the statistics
+    (what an export with a ``statistics`` signature does), and the stage-by-stage run (what a ``.keras``
+    model does), its strips sized to what one ``tile`` x ``tile`` tile's activations may hold."""
     from animegan.export.verify import psnr
+    from animegan.inference.stylize import backend_memory
     from animegan.inference.tiles import run_tiled, run_whole
     from animegan.inference.whole_statistics import run_with_whole_statistics
 
-    start = time.perf_counter()
-    whole = run_whole(backend, x, backend.stride)
-    seconds = {"whole": time.perf_counter() - start}
-    start = time.perf_counter()
-    naive = run_tiled(backend, x, tile, 32, backend.stride)
-    seconds["naive"] = time.perf_counter() - start
+    def timed(name, run):
+        start = time.perf_counter()
+        out = run()
+        seconds[name] = time.perf_counter() - start
+        return out
+
+    seconds: dict[str, float] = {}
+    whole = timed("whole", lambda: run_whole(backend, x, backend.stride))
+    naive = timed("naive", lambda: run_tiled(backend, x, tile, 32, backend.stride))
     coarse = x.shape[0] * x.shape[1] // 4  # the copy at half size, as a 2 GiB budget allows here
-    one, _ = run_with_whole_statistics(backend.statistics, x, tile, 32, backend.stride, coarse, passes=1)
-    start = time.perf_counter()
-    tiled, run = run_with_whole_statistics(backend.statistics, x, tile, 32, backend.stride, coarse, accept_psnr=np.inf)
-    seconds["statistics"] = time.perf_counter() - start
-    return {"naive": psnr(naive, whole), "one": psnr(one, whole), "statistics": psnr(tiled, whole), "run": run,
-            "seconds": seconds, "pictures": (whole, naive, tiled)}  # fmt: skip
+    estimated, run = timed("estimate", lambda: run_with_whole_statistics(backend.statistics, x, tile, 32, backend.stride, coarse))
+    layerwise = backend.layerwise
+    rows = layerwise.strip_rows(x.shape[1], backend_memory(backend) * tile * tile)
+    staged = timed("layerwise", lambda: layerwise(x, rows))
+    return {"naive": psnr(naive, whole), "estimate": psnr(estimated, whole), "layerwise": psnr(staged, whole),
+            "run": run, "rows": rows, "seconds": seconds, "pictures": (whole, naive, staged)}  # fmt: skip
 
 
 def save_figure(pictures, folder: Path, box: tuple[int, int, int, int]) -> None:
     from animegan.data.images import write_image
 
     top, left, height, width = box
-    for name, picture in (("naive", pictures[1]), ("whole_statistics", pictures[2])):
+    for name, picture in (("naive", pictures[1]), ("whole_statistics", pictures[2])):  # names the docs link
         crop = (picture[top : top + height, left : left + width] + 1) / 2
         write_image(folder / f"tiles_{name}.jpg", crop, quality=88)
 
@@ -126,8 +132,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"needs the reference data in {SHARED}", file=sys.stderr)
         return 1
     from animegan.bench.roofline import cpu_info
-    from animegan.inference.whole_statistics import ACCEPT_PSNR
-
     print(f"CPU: {cpu_info().model}; Kodak photos x{args.scale}, {args.tile}-pixel tiles, overlap 32")
     if args.exports:
         with tempfile.TemporaryDirectory() as temporary:
@@ -139,14 +143,12 @@ def main(argv: list[str] | None = None) -> int:
             for photo in args.photos.split(","):
                 x = _photo(photo, args.scale)
                 r = measure(backend, x, args.tile)
-                s = r["seconds"]
-                run = r["run"]
+                s, run = r["seconds"], r["run"]
                 print(
-                    f"{name:8} kodak {photo} {x.shape[1]}x{x.shape[0]}: naive tiles {r['naive']:5.1f} dB; whole-image "
-                    f"statistics: first pass {r['one']:5.1f} dB (probe {run.probe_psnr:.1f} dB: "
-                    f"{'kept' if run.probe_psnr >= ACCEPT_PSNR else 'run again'}), corrected {r['statistics']:5.1f} dB; "
-                    f"s: whole {s['whole']:.0f}, naive "
-                    f"{s['naive']:.0f}, two passes {s['statistics']:.0f}",
+                    f"{name:8} kodak {photo} {x.shape[1]}x{x.shape[0]}: naive tiles {r['naive']:5.1f} dB; estimated "
+                    f"statistics {r['estimate']:5.1f} dB ({run.passes} pass(es), probe {run.probe_psnr or 0:.1f} dB); "
+                    f"stage by stage ({r['rows']}-row strips) {r['layerwise']:5.1f} dB; s: whole {s['whole']:.0f}, "
+                    f"naive {s['naive']:.0f}, estimate {s['estimate']:.0f}, stage by stage {s['layerwise']:.0f}",
                     flush=True,
                 )
                 if args.figure and name == "default" and photo == args.photos.split(",")[0]:

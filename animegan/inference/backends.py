@@ -55,6 +55,7 @@ class KerasBackend:
             reduce_retracing=True,
         )
         self._statistics = None
+        self._layerwise = None
         self._memory = None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -71,6 +72,17 @@ class KerasBackend:
 
             self._memory = activation_bytes(self.model) * RUNTIME_FACTORS["tensorflow"]
         return self._memory
+
+    @property
+    def layerwise(self):
+        """The stage-by-stage runner of photos over the memory budget (``inference.layerwise``), or None
+        for a model it cannot run exactly; built (and probed, a second or two) on first use."""
+        if self._layerwise is None:
+            from animegan.inference.layerwise import LayerwiseRunner
+
+            runner = LayerwiseRunner(self.model)
+            self._layerwise = runner if runner.streamable else False
+        return self._layerwise or None
 
     @property
     def statistics(self):

@@ -94,10 +94,11 @@ class MemoryPlan:
     coarse_pixels: int
     tiled_bytes: int | None = None  # the estimate in those tiles
 
-    def note(self, height: int, width: int) -> str:
+    def note(self, height: int, width: int, how: str | None = None) -> str:
+        """The one line said when tiling kicks in; ``how`` replaces "N-pixel tiles"."""
         return (
             f"{width}x{height} needs about {format_size(self.whole_bytes)} whole, over the "
-            f"{format_size(self.budget)} budget (--max-memory): {self.tile}-pixel tiles"
+            f"{format_size(self.budget)} budget (--max-memory): {how or f'{self.tile}-pixel tiles'}"
         )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from animegan.errors import AnimeGANError
 from animegan.inference.backends import Backend
-from animegan.inference.memory import DEFAULT_MAX_MEMORY, MIN_TILE, OutOfMemory, plan_memory, smaller_tile
+from animegan.inference.memory import DEFAULT_MAX_MEMORY, MIN_TILE, OutOfMemory, format_size, plan_memory, smaller_tile
 from animegan.inference.tiles import Finished, run_tiled, run_whole
 from animegan.inference.whole_statistics import run_with_whole_statistics
 
@@ -167,7 +167,8 @@ def _run_model(backend: Backend, x: np.ndarray, options: _Options, finished: Fin
         coarse_pixels = plan.coarse_pixels
         if tile is None and plan.tile is not None:
             tile = plan.tile
-            options.note(plan.note(height, width))
+            exact = _layerwise(backend) is not None
+            options.note(plan.note(height, width, "stage by stage in strips, exact" if exact else None))
     fixed = getattr(backend, "input_size", None)
     if tile and fixed:  # a fixed-shape export tiles a larger image itself: outer tiles must fit it
         tile = min(tile, min(fixed) - min(fixed) % backend.stride)
@@ -197,8 +198,24 @@ def backend_memory(backend: Backend) -> float:
     return float(getattr(backend, "memory_per_pixel", None) or FALLBACK_ACTIVATION_BYTES)
 
 
+def _layerwise(backend: Backend):
+    """The backend's stage-by-stage runner (``inference.layerwise``) where it has one and the model needs
+    it (plain tiles are exact for a model without instance or layer norms), else None."""
+    layerwise = getattr(backend, "layerwise", None)
+    return layerwise if layerwise is not None and layerwise.sites else None
+
+
 def _run_tiles(backend: Backend, x: np.ndarray, tile: int, options: _Options, coarse_pixels, finished):
     stride, overlap, batch = backend.stride, options.overlap, options.batch_size
+    layerwise = _layerwise(backend)
+    if layerwise is not None:
+        need, free = layerwise.disk_bytes(*x.shape[:2]), layerwise.free_disk()
+        if need <= free:  # the strips may hold what one tile's activations would
+            return layerwise(x, layerwise.strip_rows(x.shape[1], backend_memory(backend) * tile * tile), finished)
+        options.note(
+            f"a stage-by-stage run needs {format_size(need)} of scratch space and {layerwise.folder} has "
+            f"{format_size(free)} free (set TMPDIR to a larger disk): tiles estimate the whole-image statistics"
+        )
     runner = getattr(backend, "statistics", None)
     if runner is not None and runner.sites:
         coarse = coarse_pixels or 4 * tile * tile

@@ -21,7 +21,7 @@ def test_a_photo_over_the_budget_is_tiled_and_keeps_its_size(tmp_path, v2_keras,
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (150, 280, 3), dtype=np.uint8)).save(photo)
     code = main(["stylize", str(photo), "-o", str(tmp_path / "out"), "-m", str(v2_keras), "--max-memory", "1M"])
     err = capsys.readouterr().err
-    assert code == 0 and "over the 1.0 MiB budget (--max-memory): 128-pixel tiles" in err
+    assert code == 0 and "over the 1.0 MiB budget (--max-memory): stage by stage in strips, exact" in err
     with Image.open(tmp_path / "out" / "wide.png") as out:
         assert out.size == (280, 150) and out.mode == "RGB"
 
