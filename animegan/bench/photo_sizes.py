@@ -3,7 +3,8 @@
 Every size and mode runs in a fresh subprocess (``python -m animegan.bench.photo_sizes``), so that its
 ``resource.getrusage`` peak RSS is that run's alone: the model loaded, a synthetic photo of that size
 made as uint8 pixels, ``inference.stylize.stylize_pixels`` timed (wall and CPU seconds). "tiled" runs
-under the memory budget, as ``animegan stylize`` does (whole-image statistics, tiles the budget picks);
+under the memory budget, as ``animegan stylize`` does (a ``.keras`` model stage by stage in strips, an
+export in tiles with estimated whole-image statistics; the budget picks the size);
 "whole" runs the photo in one piece without a budget, only where the model's estimate stays under
 ``WHOLE_LIMIT`` (above, a shared machine would swap or kill it): the other rows show the estimate alone.
 """
@@ -91,9 +92,10 @@ def _child(spec: dict) -> dict:
     budget = spec["max_memory"] if spec["mode"] == "tiled" else None
     plan = plan_memory(spec["max_memory"], spec["height"], spec["width"], backend_memory(backend), PIXEL_IMAGE_BYTES, backend.stride, 32)
     runs: list[str] = []
-    log = logging.getLogger("animegan.inference.whole_statistics")
-    log.setLevel(logging.DEBUG)
-    log.addHandler(_Collect(runs))
+    for name in ("animegan.inference.whole_statistics", "animegan.inference.layerwise"):
+        log = logging.getLogger(name)
+        log.setLevel(logging.DEBUG)
+        log.addHandler(_Collect(runs))
     start, cpu = time.perf_counter(), time.process_time()
     stylize_pixels(backend, pixels, max_memory=budget)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
@@ -154,7 +156,7 @@ def run_photo_sizes(
     cpu = cpu_info()
     report(f"photo sizes, {date.today().isoformat()}: {model}; budget {format_size(max_memory)}; threads {threads or 'all'}")
     report(f"CPU: {cpu.model}, {cpu.logical_cores} logical cores; features: {' '.join(cpu.features) or 'none detected'}")
-    report(f"{'size':>14} {'mode':>6} {'tile':>5} {'s/MP':>6} {'CPU s/MP':>8} {'peak RSS':>10} {'estimate':>10} {'passes':>6}")
+    report(f"{'size':>14} {'mode':>6} {'tile':>5} {'s/MP':>6} {'CPU s/MP':>8} {'peak RSS':>10} {'estimate':>10} how")
     results = []
     for label, height, width in parse_sizes(sizes):
         for mode in ("whole", "tiled"):
@@ -173,8 +175,16 @@ def _row(r: SizeResult, size: Callable[[float], str]) -> str:
         mp = r.megapixels
         measured = f"{r.tile or '-':>5} {r.seconds / mp:6.2f} {r.cpu_seconds / mp:8.2f} {size(r.peak_bytes):>10}"
     estimate = size(r.estimate_bytes) if r.estimate_bytes else "-"
-    passes = r.statistics.split("passes=")[-1].split(",")[0] if "passes=" in r.statistics else ""
-    return f"{r.label:>14} {r.mode:>6} {measured} {estimate:>10} {passes:>6}"
+    return f"{r.label:>14} {r.mode:>6} {measured} {estimate:>10} {_how(r.statistics)}"
+
+
+def _how(statistics: str) -> str:
+    """How the tiles got whole-image statistics: "strips of N rows" (exact) or the estimate's passes."""
+    if statistics.startswith("stage by stage"):
+        return "stage by stage, " + statistics.split(", ")[1]
+    if "passes=" in statistics:
+        return "estimate, passes " + statistics.split("passes=")[-1].split(",")[0]
+    return ""
 
 
 if __name__ == "__main__":  # the subprocess of ``measure``

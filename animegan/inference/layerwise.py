@@ -18,6 +18,7 @@ size (align_corners) or an unpadded valid convolution, whose rows do not line up
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
-from keras import ops
 
 from animegan.errors import AnimeGANError
 from animegan.layers.norms import needs_statistics, normalize_with
@@ -36,6 +36,7 @@ from animegan.inference.tiles import _padded_index, min_side, model_input, padde
 Finished = Callable[[int, np.ndarray], None]
 PROBE_TOLERANCE = 1e-3  # max abs difference, in [-1, 1], between the probe run this way and whole
 _PROBE_STRIPS = 3
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class _Stage:
     nodes: list = field(default_factory=list)
     reads: list[int] = field(default_factory=list)  # ids of tensors made by earlier stages (or the photo)
     keeps: list[int] = field(default_factory=list)  # ids of tensors later stages read (or the picture)
+    measures: list[str] = field(default_factory=list)  # the sites whose input is among ``keeps``
     halo: int = 0  # image rows each strip adds above and below
     bytes_per_pixel: float = 0.0  # float32 bytes of every tensor the stage holds, per image pixel
 
@@ -71,13 +73,10 @@ class _Moments:
         self.mean = np.zeros(groups)
         self.m2 = np.zeros(groups)
 
-    def add(self, rows) -> None:
-        """One band of rows (rows, width, channels): its float32 moments merged into the float64 totals."""
-        n = int(np.prod(rows.shape[:2])) * (rows.shape[-1] // self.groups)
+    def add(self, n: int, mean: np.ndarray, variance: np.ndarray) -> None:
+        """One band's moments (``n`` values per group, its float32 mean and variance) merged in float64."""
         if n == 0:
             return
-        grouped = ops.reshape(rows, (-1, self.groups, rows.shape[-1] // self.groups))
-        mean, variance = ops.moments(ops.cast(grouped, "float32"), axes=(0, 2))
         mean, m2 = np.asarray(mean, np.float64), np.asarray(variance, np.float64) * n
         total = self.count + n
         delta = mean - self.mean
@@ -177,6 +176,10 @@ class LayerwiseRunner:
         height, width = img.shape[:2]
         result = np.empty((height, width, 3), np.float32) if finished is None else None
         sink = finished or (lambda row, band: result.__setitem__(slice(row, row + band.shape[0]), band))
+        _log.debug(
+            "stage by stage: %d stages, %d-row strips, %.1f GiB scratch", len(self.stages), rows,
+            self.disk_bytes(height, width) / 1024**3,
+        )
         self._run(img, rows, sink)
         return result
 
@@ -196,7 +199,7 @@ class LayerwiseRunner:
             for stage in self.stages:
                 made = {t: _RowFile(folder, str(t), padded_w // self.tensors[t].scale, self.tensors[t].channels)
                         for t in stage.keeps if t != self.picture}
-                moments = {name: _Moments(op.groups) for name, (t, op) in self.sites.items() if t in stage.keeps}
+                moments = {name: _Moments(self.sites[name][1].groups) for name in stage.measures}
                 for top in range(0, padded_h, rows):
                     bottom = min(padded_h, top + rows)
                     first, last = max(0, top - stage.halo), min(padded_h, bottom + stage.halo)
@@ -204,18 +207,17 @@ class LayerwiseRunner:
                     for t in stage.reads:
                         s = self.tensors[t].scale
                         inputs[t] = photo_rows(first, last) if t == self.photo else files[t].read(first // s, last // s)
-                    outputs = self._stage(stage, inputs, statistics)
-                    for t in stage.keeps:
-                        s = self.tensors[t].scale
-                        band = outputs[t][0, (top - first) // s : (bottom - first) // s]
+                    bands, measured = self._stage(stage, inputs, statistics, top - first, bottom - first)
+                    for t, band in zip(stage.keeps, bands):
                         if t == self.picture:
                             if top < height:
-                                sink(top, np.ascontiguousarray(np.asarray(band)[: height - top, :width], np.float32))
-                            continue
-                        for name, (site_input, _) in self.sites.items():
-                            if site_input == t:
-                                moments[name].add(band)
-                        made[t].write(np.asarray(band))
+                                sink(top, np.ascontiguousarray(band[: height - top, :width], np.float32))
+                        else:
+                            made[t].write(band)
+                    for name, (mean, variance) in zip(stage.measures, measured):
+                        t, op = self.sites[name]
+                        n = bands[stage.keeps.index(t)][..., 0].size * (self.tensors[t].channels // op.groups)
+                        moments[name].add(n, mean, variance)
                 files.update(made)
                 statistics.update({name: m.result() for name, m in moments.items()})
                 for t in [t for t in files if self.tensors[t].last_read <= stage.level]:
@@ -223,16 +225,19 @@ class LayerwiseRunner:
             for f in files.values():
                 f.remove()
 
-    def _stage(self, stage: _Stage, inputs: dict, statistics: dict) -> dict:
-        """The stage on one strip: {kept tensor id: its window}, through one ``tf.function`` per stage."""
+    def _stage(self, stage: _Stage, inputs: dict, statistics: dict, start: int, stop: int):
+        """The stage on one strip, through one ``tf.function`` per stage: the kept tensors' rows from image
+        row ``start`` to ``stop`` of the window (numpy), and the moments of the sites' inputs among them."""
         run, names = self._compiled(stage)
-        out = tensorflow_call(  # a GPU's out-of-memory error becomes OutOfMemory: the caller retries smaller
+        bands, measured = tensorflow_call(  # a GPU's out-of-memory error becomes OutOfMemory: the caller retries
             run,
             [inputs[t][None] for t in stage.reads],
             [statistics[name][0] for name in names],
             [statistics[name][1] for name in names],
+            np.int32(start),
+            np.int32(stop),
         )
-        return dict(zip(stage.keeps, out))
+        return [np.asarray(b) for b in bands], [(np.asarray(m), np.asarray(v)) for m, v in measured]  # no copies
 
     def _compiled(self, stage: _Stage):
         if stage.level in self._functions:
@@ -242,8 +247,9 @@ class LayerwiseRunner:
         names = [n.operation.name for n in stage.nodes if needs_statistics(n.operation)]
         groups = [tf.TensorSpec([1, self.sites[name][1].groups], tf.float32) for name in names]
         reads = [tf.TensorSpec([1, None, None, self.tensors[t].channels], tf.float32) for t in stage.reads]
+        row = tf.TensorSpec([], tf.int32)
 
-        def run(inputs, means, variances):
+        def run(inputs, means, variances, start, stop):
             values = dict(zip(stage.reads, inputs))
             given = dict(zip(names, zip(means, variances)))
             for node in stage.nodes:
@@ -252,9 +258,19 @@ class LayerwiseRunner:
                 out = normalize_with(op, args[0], *given[op.name]) if op.name in given else op(*args, **kwargs)
                 for x, y in zip(node.outputs, keras.tree.flatten(out)):
                     values[id(x)] = y
-            return [values[t] for t in stage.keeps]
+            bands = {}
+            for t in stage.keeps:
+                scale = self.tensors[t].scale
+                bands[t] = tf.cast(values[t][0, start // scale : stop // scale], tf.float32)
+            measured = []
+            for name in stage.measures:
+                t, op = self.sites[name]
+                grouped = tf.reshape(bands[t], (-1, op.groups, self.tensors[t].channels // op.groups))
+                measured.append(tf.nn.moments(grouped, axes=(0, 2)))
+            return [bands[t] for t in stage.keeps], measured
 
-        self._functions[stage.level] = (tf.function(run, input_signature=[reads, groups, groups]), names)
+        function = tf.function(run, input_signature=[reads, groups, groups, row, row])
+        self._functions[stage.level] = (function, names)
         return self._functions[stage.level]
 
     def _probe(self) -> bool:
@@ -325,6 +341,7 @@ def _analyse(model, stride: int):
         stage.halo = -(-stage.halo // stride) * stride
         made = {id(x) for node in stage.nodes for x in node.outputs}
         stage.keeps = [t for t in made if tensors[t].last_read > stage.level]
+        stage.measures = [name for name, (t, _) in sites.items() if t in stage.keeps]
         off_grid = [t for t in stage.keeps if not tensors[t].on_grid]
         if off_grid:  # a padded tensor read by a later stage: its rows do not follow the image's
             raise _NotStreamable(f"{model.name}: a tensor of stage {stage.level} that later stages read is not on the stride grid")
