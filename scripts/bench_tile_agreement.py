@@ -11,6 +11,7 @@ and any-size), each one's ``animegan stylize`` picture against the ``.keras`` mo
 
     python scripts/bench_tile_agreement.py --photos 05,21 --figure docs/images
     python scripts/bench_tile_agreement.py --exports --photos 05
+    python scripts/bench_tile_agreement.py --exports --only int8 --photos 05,21
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ EXPORTS = {  # name: (ExportOptions fields, the PSNR the issue asks of the forma
 }
 
 
-def measure_exports(photos: list[str], folder: Path) -> None:
+def measure_exports(photos: list[str], folder: Path, only: str = "") -> None:
     from animegan.export.exporter import ExportOptions, export_model
     from animegan.export.verify import psnr
     from animegan.inference.backends import load_backend
@@ -110,6 +111,8 @@ def measure_exports(photos: list[str], folder: Path) -> None:
     keras = load_backend(source)
     expected = {photo: stylize_array(keras, rgb) * 2 - 1 for photo, rgb in rgbs.items()}
     for name, (options, goal) in EXPORTS.items():
+        if only not in name:
+            continue
         export_model(source, folder / name, ExportOptions(**options), report=lambda _: None)
         backend = load_backend(folder / name)
         scores = [psnr(stylize_array(backend, rgbs[p]) * 2 - 1, expected[p]) for p in photos]
@@ -127,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figure", type=Path, help="write the default model's before/after crops here")
     parser.add_argument("--box", default="288,256,384,512", help="figure crop: top,left,height,width")
     parser.add_argument("--exports", action="store_true", help="measure the default model's exports instead")
+    parser.add_argument("--only", default="", help="with --exports: only the exports whose name holds this, e.g. int8")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
         print(f"needs the reference data in {SHARED}", file=sys.stderr)
@@ -135,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CPU: {cpu_info().model}; Kodak photos x{args.scale}, {args.tile}-pixel tiles, overlap 32")
     if args.exports:
         with tempfile.TemporaryDirectory() as temporary:
-            measure_exports(args.photos.split(","), Path(temporary))
+            measure_exports(args.photos.split(","), Path(temporary), args.only)
         return 0
     with tempfile.TemporaryDirectory() as temporary:
         for name in args.models.split(","):

@@ -15,6 +15,12 @@ quantization (int8 models quantize and dequantize at their edges), so one backen
 Image models with instance or layer norms carry a second signature, ``statistics`` (``export.graph``),
 with the same weights: the first subgraph stays the plain model, the one other runtimes call.
 An int8 export calibrates it too, on the statistics the float model measures on the calibration images.
+
+int8 models with instance or layer norms keep the norms' arithmetic in float32 (``FLOAT_NORM_OPS``, through
+TF's selective quantization): in int8, the mean, the squared differences and their rsqrt lose too much (the
+bundled model: 20 dB against its ``.keras`` picture, 30 dB with float norms; docs/big-photos.md); the
+convolutions, activations, pads and resizes between norms stay int8, with a QUANTIZE and a DEQUANTIZE at
+each boundary. Models without them (batch norm, none) stay full-integer.
 """
 
 from __future__ import annotations
@@ -27,6 +33,16 @@ import numpy as np
 from animegan.errors import AnimeGANError
 from animegan.export.formats import QUANTIZATIONS
 from animegan.export.tflite_graph import non_builtin_ops
+
+# The TFLite ops of a norm's arithmetic (``layers.norms.weighted_moments`` and ``normalize_with``: means, sums,
+# squares, rsqrt, scale and shift, the reshapes to groups; the mask pooling and counts of the statistics
+# signature). An int8 export of a model with instance or layer norms runs them in float32. Residual adds and
+# other products are float too (selective quantization goes by op type): they are a small share of the time.
+FLOAT_NORM_OPS = (
+    "MEAN", "SUM", "SQUARE", "SQUARED_DIFFERENCE", "SUB", "NEG", "RSQRT", "DIV", "MUL", "ADD", "RESHAPE",
+    "AVERAGE_POOL_2D", "MAXIMUM",
+)  # fmt: skip
+
 
 def _converter(saved_model: Path, quantization: str, representative, signatures: list[str]):
     import tensorflow as tf
@@ -62,6 +78,7 @@ def convert_tflite(
     """
     from animegan.export.graph import STATISTICS, input_spec
     from animegan.export.savedmodel import SERVING, write_float_savedmodel
+    from animegan.layers.norms import has_statistics_norms
 
     if quantization not in QUANTIZATIONS:
         raise AnimeGANError(f"unknown quantization {quantization!r}; choose one of {', '.join(QUANTIZATIONS)}")
@@ -71,13 +88,27 @@ def convert_tflite(
         spec = input_spec(model, input_size, dynamic)
         saved_model = write_float_savedmodel(model, Path(temporary) / "float", spec, sites, input_size)
         converter = _converter(saved_model, quantization, dataset, signatures)
+        float_norms = quantization == "int8" and has_statistics_norms(model)
         try:
-            content = converter.convert()
+            content = _float_norms_int8(converter) if float_norms else converter.convert()
         except Exception as error:  # the converter raises ConverterError, ValueError, RuntimeError...
             reason = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
             raise AnimeGANError(f"TFLite conversion ({quantization}) failed: {reason}") from error
     check_builtins_only(content)
     return content
+
+
+def _float_norms_int8(converter) -> bytes:
+    """Calibrates every signature, then quantizes all but ``FLOAT_NORM_OPS`` to int8 (the float32 interface kept).
+
+    TF's ``QuantizationDebugger`` is the public way to a selectively quantized model: it calibrates through the
+    converter and quantizes the calibrated model with the denylist (``get_nondebug_quantized_model``).
+    """
+    import tensorflow as tf
+
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(FLOAT_NORM_OPS))
+    debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_options=options)
+    return debugger.get_nondebug_quantized_model()
 
 
 def _representative(model, sites, images: list[np.ndarray]):

@@ -46,6 +46,11 @@ def needs_statistics(layer) -> bool:
     return isinstance(layer, keras.layers.GroupNormalization) and layer.axis in (-1, 3)
 
 
+def has_statistics_norms(model) -> bool:
+    """True when ``model`` or any layer inside it is an instance or layer norm (``needs_statistics``)."""
+    return any(needs_statistics(layer) for layer in model._flatten_layers(include_self=True))
+
+
 def _grouped(x, groups: int):
     shape = ops.shape(x)
     channels = x.shape[-1]

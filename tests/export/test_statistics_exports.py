@@ -53,17 +53,7 @@ def exports(tmp_path_factory):
     return export
 
 
-INT8_NOTE = (
-    "full-integer layer norms: the int8 model itself gives 23.7 dB on this photo whole (its verification "
-    "passes on synthetic images only), 25.6 dB in tiles given float statistics, 20.1 dB with the statistics "
-    "it measures in int8; needs float norm arithmetic in the int8 export (issue 16)"
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.xfail(reason=INT8_NOTE, strict=True)) if n.startswith("int8") else n for n in VARIANTS],
-)
+@pytest.mark.parametrize("name", list(VARIANTS))
 def test_every_export_gives_the_keras_picture(exports, photo, keras_picture, name):
     backend = load_backend(exports(name), threads=1)
     assert backend.statistics is not None and len(backend.statistics.sites) == 24

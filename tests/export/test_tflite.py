@@ -8,7 +8,7 @@ from animegan.inference.backends import load_backend
 from animegan.export.gpu_report import gpu_report
 from animegan.export.exporter import DEFAULT_TFLITE_SIZE, ExportOptions, export_model
 from animegan.export.tflite import check_builtins_only
-from animegan.export.tflite_graph import non_builtin_ops, op_names
+from animegan.export.tflite_graph import non_builtin_ops, op_names, read_ops
 
 pytestmark = pytest.mark.slow
 ARCHS = ("animegan-v1", "animegan-v2")
@@ -93,6 +93,9 @@ def test_int8_export_of_v2_calibrated_on_a_photo_folder_meets_28db(generator_fil
     assert result.verification.passed and all(c.psnr >= 28 for c in result.verification.comparisons)
     content = out.read_bytes()
     assert {"QUANTIZE", "MIRROR_PAD", "RESIZE_BILINEAR"} <= op_names(content) and non_builtin_ops(content) == []
+    types = {(op.name, op.outputs[0].dtype) for op in read_ops(content)}  # convolutions int8, layer norms float
+    assert {("CONV_2D", "INT8"), ("MEAN", "FLOAT32"), ("RSQRT", "FLOAT32")} <= types
+    assert not {("CONV_2D", "FLOAT32"), ("MEAN", "INT8"), ("RSQRT", "INT8"), ("SUB", "INT8")} & types
     assert json.loads(out.with_name("int8.tflite.json").read_text())["quantization"] == "int8"
 
 

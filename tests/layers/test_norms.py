@@ -64,6 +64,18 @@ def test_only_instance_and_layer_norm_need_statistics():
     assert [needs_statistics(make_norm(kind)) for kind in NORMS] == [True, True, False, False]
 
 
+def test_a_model_has_statistics_norms_when_one_of_its_layers_is_one():
+    import keras
+
+    from animegan.layers.norms import has_statistics_norms
+
+    def model(kind):
+        x = keras.Input((8, 8, 3))
+        return keras.Model(x, make_norm(kind)(keras.layers.Conv2D(4, 3)(x)))
+
+    assert [has_statistics_norms(model(kind)) for kind in NORMS] == [True, True, False, False]
+
+
 @pytest.mark.parametrize("kind,groups", [("instance", 4), ("layer", 1)])
 def test_weighted_moments_are_the_moments_of_the_weighted_pixels(kind, groups):
     from animegan.layers.norms import weighted_moments
