@@ -44,10 +44,12 @@ def add_parser(subparsers) -> None:
         type=memory_size,
         default=DEFAULT_MAX_MEMORY,
         metavar="SIZE",
-        help=f"memory budget: photos and video frames that would need more run in tiles that fit, with the whole "
+        help=f"memory budget: photos and video frames that would need more run in pieces that fit, with the whole "
         f"image's normalization statistics (e.g. 2G, 512M; default {format_size(DEFAULT_MAX_MEMORY).replace('.0 GiB', 'G')})",
     )
-    parser.add_argument("--tile", type=positive_int, help="force overlapping tiles of this size (e.g. 512)")
+    parser.add_argument(
+        "--tile", type=positive_int, help="force pieces this size (e.g. 512): tiles for an export, strips as large for a .keras model"
+    )
     parser.add_argument("--tile-overlap", type=positive_int, default=32, help="overlap between tiles (default 32)")
     parser.add_argument(
         "--batch-size", type=positive_int, default=1, help="tiles or video frames per model call (default 1)"
