@@ -193,37 +193,39 @@ class LayerwiseRunner:
         def photo_rows(first: int, last: int) -> np.ndarray:
             return model_input(img[_padded_index(slice(first, last), height)][:, columns])
 
+        files: dict[int, _RowFile] = {}
+        statistics: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         with tempfile.TemporaryDirectory(prefix="animegan-layerwise-") as folder:
-            files: dict[int, _RowFile] = {}
-            statistics: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            for stage in self.stages:
-                made = {t: _RowFile(folder, str(t), padded_w // self.tensors[t].scale, self.tensors[t].channels)
-                        for t in stage.keeps if t != self.picture}
-                moments = {name: _Moments(self.sites[name][1].groups) for name in stage.measures}
-                for top in range(0, padded_h, rows):
-                    bottom = min(padded_h, top + rows)
-                    first, last = max(0, top - stage.halo), min(padded_h, bottom + stage.halo)
-                    inputs = {}
-                    for t in stage.reads:
-                        s = self.tensors[t].scale
-                        inputs[t] = photo_rows(first, last) if t == self.photo else files[t].read(first // s, last // s)
-                    bands, measured = self._stage(stage, inputs, statistics, top - first, bottom - first)
-                    for t, band in zip(stage.keeps, bands):
-                        if t == self.picture:
-                            if top < height:
+            try:
+                for stage in self.stages:
+                    made = {t: _RowFile(folder, str(t), padded_w // self.tensors[t].scale, self.tensors[t].channels)
+                            for t in stage.keeps if t != self.picture}  # fmt: skip
+                    files.update(made)
+                    moments = {name: _Moments(self.sites[name][1].groups) for name in stage.measures}
+                    for top in range(0, padded_h, rows):
+                        bottom = min(padded_h, top + rows)
+                        first, last = max(0, top - stage.halo), min(padded_h, bottom + stage.halo)
+                        inputs = {
+                            t: photo_rows(first, last) if t == self.photo
+                            else files[t].read(first // self.tensors[t].scale, last // self.tensors[t].scale)
+                            for t in stage.reads
+                        }  # fmt: skip
+                        bands, measured = self._stage(stage, inputs, statistics, top - first, bottom - first)
+                        for t, band in zip(stage.keeps, bands):
+                            if t != self.picture:
+                                made[t].write(band)
+                            elif top < height:
                                 sink(top, np.ascontiguousarray(band[: height - top, :width], np.float32))
-                        else:
-                            made[t].write(band)
-                    for name, (mean, variance) in zip(stage.measures, measured):
-                        t, op = self.sites[name]
-                        n = bands[stage.keeps.index(t)][..., 0].size * (self.tensors[t].channels // op.groups)
-                        moments[name].add(n, mean, variance)
-                files.update(made)
-                statistics.update({name: m.result() for name, m in moments.items()})
-                for t in [t for t in files if self.tensors[t].last_read <= stage.level]:
-                    files.pop(t).remove()
-            for f in files.values():
-                f.remove()
+                        for name, (mean, variance) in zip(stage.measures, measured):
+                            t, op = self.sites[name]
+                            n = bands[stage.keeps.index(t)][..., 0].size * (self.tensors[t].channels // op.groups)
+                            moments[name].add(n, mean, variance)
+                    statistics.update({name: m.result() for name, m in moments.items()})
+                    for t in [t for t in files if self.tensors[t].last_read <= stage.level]:
+                        files.pop(t).remove()
+            finally:
+                for f in files.values():
+                    f.remove()
 
     def _stage(self, stage: _Stage, inputs: dict, statistics: dict, start: int, stop: int):
         """The stage on one strip, through one ``tf.function`` per stage: the kept tensors' rows from image
