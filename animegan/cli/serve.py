@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from animegan.cli.arguments import non_negative_int, positive_float, positive_int
+from animegan.cli.arguments import memory_size, non_negative_int, positive_float, positive_int
 
 _DESCRIPTION = (
     "Serve a web page where you drop photos or a short video, pick styles and download the results, and an "
@@ -47,6 +47,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--max-work-megapixels", type=positive_float, default=1.05, metavar="MP",
                         help="most pixels run through the model in one piece (default 1.05, about 1024x1024; "
                         "about 2 GB of memory with the bundled model); larger work sizes need max_side or tiles")
+    parser.add_argument("--max-memory", type=memory_size, default="2G", metavar="SIZE",
+                        help="memory budget of one photo or video frame, as `animegan stylize --max-memory`: "
+                        "more runs in pieces that keep the whole image's picture (default 2G)")
     parser.add_argument("--max-video-seconds", type=positive_float, default=30.0, metavar="SECONDS",
                         help="longest video accepted (default 30)")
     parser.add_argument("--keep-results", type=positive_int, default=600, metavar="SECONDS",
@@ -64,6 +67,7 @@ def settings_from(args):
         max_pixels=int(args.max_megapixels * 1e6),
         max_work_pixels=int(args.max_work_megapixels * 1e6),
         max_video_seconds=args.max_video_seconds,
+        max_memory=args.max_memory,
     )
     return ServeSettings(
         host=args.host,

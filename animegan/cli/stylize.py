@@ -6,18 +6,11 @@ import argparse
 import sys
 
 from animegan.cli import stylize_ray
-from animegan.cli.arguments import crf_value, positive_int
+from animegan.cli.arguments import crf_value, memory_size, positive_int
 from animegan.inference.inputs import OUTPUT_FORMATS
-from animegan.inference.memory import DEFAULT_MAX_MEMORY, format_size, parse_size
+from animegan.inference.memory import DEFAULT_MAX_MEMORY, format_size
 
 
-def memory_size(text: str) -> int:
-    from animegan.errors import AnimeGANError
-
-    try:
-        return parse_size(text)
-    except AnimeGANError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_parser(subparsers) -> None:

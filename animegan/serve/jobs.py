@@ -16,6 +16,7 @@ from pathlib import Path
 from animegan.data.images import read_image, write_image
 from animegan.errors import AnimeGANError
 from animegan.inference.inputs import Job
+from animegan.inference.memory import DEFAULT_MAX_MEMORY
 from animegan.inference.photos import PhotoOptions, run_photos
 from animegan.inference.stylize import limit_side
 from animegan.inference.video import ProgressFactory, VideoOptions, VideoResult, stylize_video
@@ -39,13 +40,16 @@ class StyleRequest:
     fmt: str = "png"  # png or jpg
     preserve_colour: bool = False
 
-    def photo_options(self) -> PhotoOptions:
+    def photo_options(self, max_memory: int = DEFAULT_MAX_MEMORY) -> PhotoOptions:
         return PhotoOptions(
-            self.max_side, self.tile, self.tile_overlap, overwrite=True, preserve_colour=self.preserve_colour
+            self.max_side, self.tile, self.tile_overlap, overwrite=True, preserve_colour=self.preserve_colour,
+            max_memory=max_memory,
         )
 
-    def video_options(self) -> VideoOptions:
-        return VideoOptions(max_side=self.max_side, overwrite=True, preserve_colour=self.preserve_colour)
+    def video_options(self, max_memory: int = DEFAULT_MAX_MEMORY) -> VideoOptions:
+        return VideoOptions(
+            max_side=self.max_side, overwrite=True, preserve_colour=self.preserve_colour, max_memory=max_memory
+        )
 
 
 class Stylist:
@@ -70,7 +74,7 @@ class Stylist:
                 raise RequestError(f"cannot read image {source}: not a recognised image file")
             check_photo(*size, self.limits, request.max_side, request.tile)
             backend = self.styles.backend(request.style)
-            (result,) = run_photos(backend, [Job(source, output)], request.photo_options())
+            (result,) = run_photos(backend, [Job(source, output)], request.photo_options(self.limits.max_memory))
             if result.status != "written":
                 raise AnimeGANError(result.reason)
 
@@ -82,7 +86,8 @@ class Stylist:
                 info = reader.info
             check_video(info.height, info.width, info.duration, self.limits, request.max_side)
             backend = self.styles.backend(request.style)
-            return stylize_video(backend, Job(source, output), request.video_options(), progress=progress)
+            options = request.video_options(self.limits.max_memory)
+            return stylize_video(backend, Job(source, output), options, progress=progress)
 
 
 def display_copy(path: Path, output: Path, longest: int) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from animegan.inference.memory import DEFAULT_MAX_MEMORY
+
 LOCAL_HOST = "127.0.0.1"
 
 
@@ -18,6 +20,7 @@ class Limits:
     # bundled model), so larger work sizes need max_side or tiles.
     max_work_pixels: int = 1_050_000  # a little over 1024x1024
     max_video_seconds: float = 30.0
+    max_memory: int = DEFAULT_MAX_MEMORY  # bytes per photo or video frame, as `animegan stylize --max-memory`
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,11 @@ def test_options_become_settings():
 
     args = build_parser().parse_args(
         ["serve", "--port", "0", "-m", "a=x.tflite", "-m", "hayao", "--max-upload-mb", "2", "--no-download",
-         "--max-work-megapixels", "0.5", "--queue-size", "3"]
+         "--max-work-megapixels", "0.5", "--queue-size", "3", "--max-memory", "512M"]
     )
     settings = settings_from(args)
+    assert settings.limits.max_memory == 512 * 1024**2
+    assert settings_from(build_parser().parse_args(["serve"])).limits.max_memory == 2 * 1024**3
     assert settings.host == "127.0.0.1" and settings.port == 0
     assert settings.models == ("a=x.tflite", "hayao") and settings.downloads is False
     assert settings.limits.max_upload_bytes == 2 * 1024 * 1024 and settings.limits.max_work_pixels == 500_000
@@ -99,3 +101,28 @@ def test_a_real_server_answers_and_cleans_up_on_sigterm(tmp_path):
             process.kill()
     assert "interrupted" in process.stderr.read()
     assert list(tmp_path.glob("animegan-serve-*")) == []
+
+
+def test_the_servers_memory_budget_reaches_the_photo_and_video_loops(tmp_path, monkeypatch):
+    """What `animegan stylize --max-memory` does to a photo, `serve --max-memory` does to an upload."""
+    from animegan.serve import jobs
+    from animegan.serve.jobs import StyleRequest, Stylist
+    from animegan.serve.settings import Limits
+    from animegan.serve.styles import StyleRegistry
+    from animegan.weights.resolve import BUNDLED_DEFAULT
+    from PIL import Image
+
+    seen = []
+
+    def run_photos(backend, photo_jobs, options):
+        seen.append(options.max_memory)
+        return real(backend, photo_jobs, options)
+
+    real = jobs.run_photos
+    monkeypatch.setattr(jobs, "run_photos", run_photos)
+    styles = StyleRegistry([f"copy={BUNDLED_DEFAULT}"], downloads=False)
+    stylist = Stylist(styles, Limits(max_memory=64 * 1024**2))
+    Image.new("RGB", (40, 30), (120, 80, 40)).save(tmp_path / "in.png")
+    stylist.photo(tmp_path / "in.png", tmp_path / "out.png", stylist.check(StyleRequest()), "in.png")
+    assert seen == [64 * 1024**2] and Image.open(tmp_path / "out.png").size == (40, 30)
+    assert StyleRequest().video_options(123).max_memory == 123
